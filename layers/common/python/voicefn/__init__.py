@@ -1,0 +1,3 @@
+"""voicefn: the shared layer every function imports (mounted by FC at /opt/python)."""
+
+__version__ = "0.1.0"

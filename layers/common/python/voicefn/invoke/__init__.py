@@ -1,0 +1,1 @@
+"""Invoker port: run a job asynchronously, at least once (FC async invoke, or in-process)."""

@@ -1,0 +1,5 @@
+"""The `voicefn` command (placeholder until the runtime lands)."""
+
+
+def main() -> None:
+    raise SystemExit("not yet")
