@@ -1,5 +1,129 @@
-"""The `voicefn` command (placeholder until the runtime lands)."""
+"""The ``voicefn`` command: ``serve`` (every function locally), ``token`` (a dev JWT), ``package``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+DEFAULT_DATA_DIR = ".voicefn"
+ENGINES = ("espeak", "deterministic")
 
 
-def main() -> None:
-    raise SystemExit("not yet")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voicefn", description="voicefn: AI voice backend on Function Compute.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run every function of s.yaml in one local server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    _data_dir_option(serve)
+    serve.add_argument("--engine", choices=ENGINES, default=None,
+                       help="embedded DashScope engine (default: its own choice)")
+    serve.add_argument("--s-yaml", type=Path, default=None, help="default: the repository's s.yaml")
+    serve.set_defaults(run=_serve)
+
+    token = commands.add_parser("token", help="print a JWT the local server accepts")
+    token.add_argument("--user", required=True, help="user id (the token's sub)")
+    token.add_argument("--ttl", type=int, default=86400, help="seconds until it expires (default 86400)")
+    _data_dir_option(token)
+    token.set_defaults(run=_token)
+
+    package = commands.add_parser("package", help="build dist/layer.zip and one zip per function")
+    package.add_argument("--out", type=Path, default=None,
+                         help="default: dist/ next to s.yaml (where its `code:` paths point)")
+    package.add_argument("--no-deps", action="store_true", help="layer without third-party packages")
+    package.add_argument("--s-yaml", type=Path, default=None, help="default: the repository's s.yaml")
+    package.set_defaults(run=_package)
+    return parser
+
+
+def _data_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help=f"local state (objects, SQLite, secrets); default $VOICEFN_DATA_DIR or {DEFAULT_DATA_DIR}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args) or 0)
+
+
+def _apply_flags(args: argparse.Namespace) -> Path:
+    """Flags given on the command line beat the environment; returns the data dir in use."""
+    if args.data_dir is not None:
+        os.environ["VOICEFN_DATA_DIR"] = str(args.data_dir.expanduser().resolve())
+    if getattr(args, "engine", None):
+        os.environ["VOICEFN_FAKE_ENGINE"] = args.engine
+    return Path(os.environ.get("VOICEFN_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from voicefn_local.manifest import ManifestError, load_manifest
+    from voicefn_local.runtime import build_local_app, configure_local_env
+
+    try:
+        manifest = load_manifest(args.s_yaml)
+    except ManifestError as exc:
+        print(f"voicefn serve: {exc}", file=sys.stderr)
+        return 1
+    data_dir = _apply_flags(args)
+    configure_local_env(args.host, args.port, data_dir, args.engine)
+    app = build_local_app(manifest)
+    base = os.environ["VOICEFN_PUBLIC_BASE_URL"]
+    dashscope = os.environ.get("DASHSCOPE_HTTP_BASE_URL", "")
+    print(f"voicefn serving on {base}  (data: {os.environ['VOICEFN_DATA_DIR']})")
+    print(f"  API docs:  {base}/docs")
+    print(f"  DashScope: {dashscope}")
+    print("  try:       TOKEN=$(voicefn token --user demo)")
+    print(f"             curl -H \"Authorization: Bearer $TOKEN\" {base}/api/audio/history", flush=True)
+    # websockets' sans-I/O protocol, as in the cloud (voicefn.web.server); a stuck WebSocket must
+    # not hold Ctrl-C forever
+    uvicorn.run(app, host=args.host, port=args.port, ws="websockets-sansio", lifespan="on",
+                log_level="info", timeout_graceful_shutdown=5)
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from voicefn.auth.jwt import issue_token, local_jwt_secret
+    from voicefn.errors import ApiError
+    from voicefn.settings import get_settings, reset_settings
+
+    data_dir = _apply_flags(args)
+    os.environ.setdefault("VOICEFN_RUNTIME", "local")
+    os.environ.setdefault("VOICEFN_DATA_DIR", str(data_dir.expanduser().resolve()))
+    reset_settings()
+    if args.ttl <= 0:
+        print("voicefn token: --ttl must be positive", file=sys.stderr)
+        return 2
+    try:
+        secret = local_jwt_secret(get_settings())
+    except ApiError as exc:  # e.g. VOICEFN_RUNTIME=cloud without VOICEFN_JWT_SECRET
+        print(f"voicefn token: {exc}", file=sys.stderr)
+        return 1
+    print(issue_token(args.user, secret, ttl_s=args.ttl))
+    return 0
+
+
+def _package(args: argparse.Namespace) -> int:
+    from voicefn_local.manifest import ManifestError, load_manifest
+    from voicefn_local.package import PackageError, build_packages, format_table
+
+    try:
+        manifest = load_manifest(args.s_yaml)
+        out = args.out.resolve() if args.out is not None else Path("dist")  # relative: next to s.yaml
+        artifacts = build_packages(manifest, out, deps=not args.no_deps)
+    except (ManifestError, PackageError) as exc:
+        print(f"voicefn package: {exc}", file=sys.stderr)
+        return 1
+    print(format_table(artifacts, relative_to=manifest.path.resolve().parent))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

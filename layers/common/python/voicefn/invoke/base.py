@@ -6,6 +6,9 @@ from typing import Any, Awaitable, Callable, Protocol, runtime_checkable
 
 JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
+# FC's limit on an asynchronous invocation's payload: pass object keys, never audio
+MAX_PAYLOAD_BYTES = 128 * 1024
+
 
 @runtime_checkable
 class Invoker(Protocol):

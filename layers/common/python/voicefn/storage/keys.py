@@ -1,4 +1,4 @@
-"""Object key validation shared by every ObjectStore adapter.
+"""Object keys: validation and default content types, shared by every ObjectStore adapter.
 
 OSS accepts almost any key, but a key is also a filesystem path in the local adapter and ends up
 in URLs and OSS events. Both adapters accept the same, conservative set so that code which works
@@ -6,6 +6,8 @@ locally works in the cloud and the other way round.
 """
 
 from __future__ import annotations
+
+import mimetypes
 
 MAX_KEY_BYTES = 1023  # OSS limit
 
@@ -35,3 +37,21 @@ def validate_key(key: str) -> str:
         if part in ("", ".", ".."):
             raise InvalidObjectKey("object key has an empty, '.' or '..' path segment")
     return key
+
+
+# audio types as OSS and browsers name them (Python's table says audio/x-wav and lacks some)
+_AUDIO_TYPES = {
+    ".wav": "audio/wav", ".mp3": "audio/mpeg", ".pcm": "audio/pcm", ".opus": "audio/opus",
+    ".ogg": "audio/ogg", ".m4a": "audio/mp4", ".aac": "audio/aac", ".flac": "audio/flac",
+    ".amr": "audio/amr", ".webm": "audio/webm",
+}
+
+
+def guess_content_type(key: str) -> str:
+    """The Content-Type OSS would give an object uploaded without one (by extension)."""
+    dot = key.rfind(".")
+    ext = key[dot:].lower() if dot > key.rfind("/") else ""
+    if ext in _AUDIO_TYPES:
+        return _AUDIO_TYPES[ext]
+    guessed, _ = mimetypes.guess_type("x" + ext) if ext else (None, None)
+    return guessed or "application/octet-stream"

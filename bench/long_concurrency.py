@@ -1,0 +1,60 @@
+"""synthesize-long of 12 segments at a fixed upstream latency: concurrency 4 versus one by one.
+
+Two `voicefn serve` processes differ only in VOICEFN_TTS_LONG_CONCURRENCY (1 and 4); the
+embedded DashScope of each adds the same fixed latency to every synthesis (a fault rule), and
+runs alternate between them. Each run has unique text, so the TTS cache never answers.
+Goal: at least 3x faster at concurrency 4.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+
+import httpx
+
+from _harness import auth_headers, local_server, summary
+
+LATENCY_MS = 400
+SEGMENTS = 12
+ROUNDS = 4
+SENTENCE = "这是长文本合成基准测试中的一个句子，它会被切分成多个片段。"  # 30 characters
+
+
+def long_text() -> str:
+    # 12 segments of 600 characters: 20 sentences per segment
+    tag = uuid.uuid4().hex[:8]
+    return "".join(f"{tag}{SENTENCE}" for _ in range(SEGMENTS * 15))
+
+
+def run_once(base: str) -> tuple[float, int]:
+    start = time.perf_counter()
+    response = httpx.post(f"{base}/api/audio/tts/synthesize-long", headers=auth_headers(), timeout=300,
+                          json={"model": "cosyvoice-v3-flash", "voice": "longanyang", "text": long_text(),
+                                "format": "pcm", "sample_rate": 8000})
+    response.raise_for_status()
+    return time.perf_counter() - start, response.json()["data"]["segments"]
+
+
+def main() -> None:
+    fault = [{"match": {"api": "tts_ws"}, "fault": {"kind": "latency", "latency_ms": LATENCY_MS}}]
+    with local_server(env={"VOICEFN_TTS_LONG_CONCURRENCY": "1"}) as serial, \
+            local_server(env={"VOICEFN_TTS_LONG_CONCURRENCY": "4"}) as parallel:
+        for base in (serial, parallel):
+            httpx.post(f"{base}/dashscope/_admin/faults", json=fault).raise_for_status()
+        one, four, segments = [], [], set()
+        for i in range(ROUNDS):
+            order = [(serial, one), (parallel, four)] if i % 2 == 0 else [(parallel, four), (serial, one)]
+            for base, samples in order:
+                seconds, n = run_once(base)
+                samples.append(seconds)
+                segments.add(n)
+    print(f"segments per request: {sorted(segments)}, upstream latency {LATENCY_MS} ms per segment")
+    print(summary("one by one (concurrency 1)", one))
+    print(summary("concurrency 4", four))
+    print(f"speed-up (ratio of medians)  {statistics.median(one) / statistics.median(four):.2f}x   goal >= 3x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""Run every benchmark; each prints ratios measured side by side in one run."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = ("ttfb_stream.py", "long_concurrency.py", "cold_start.py")
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    for name in SCRIPTS:
+        print(f"\n== {name} ==", flush=True)
+        runpy.run_path(str(HERE / name), run_name="__main__")

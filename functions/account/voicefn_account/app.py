@@ -1,0 +1,13 @@
+"""The account function's ASGI app (event function behind the FC3 HTTP trigger)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from voicefn.web.app import build_app
+
+
+def create_app() -> FastAPI:
+    from voicefn_account.routes import router
+
+    return build_app(title="voicefn account", description="History and API-key settings.", routers=[router])

@@ -1,0 +1,1 @@
+"""The tts function's routers, one per contract."""

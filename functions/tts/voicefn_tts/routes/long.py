@@ -1,0 +1,44 @@
+"""seed 003 §1.3: long-text synthesis, waiting for the result or as a background task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from voicefn.auth.principal import Principal
+from voicefn.services import get_services
+from voicefn.tasks import create_task, owned_task, public_task
+from voicefn.tts.long import prepare_long, synthesize_long
+from voicefn.web.app import ok
+from voicefn.web.deps import current_principal
+from voicefn_tts.jobs import TTS_LONG, submit_job
+from voicefn_tts.schemas import SynthesizeLongRequest
+
+router = APIRouter(prefix="/api/audio/tts", tags=["tts (seed 003)"])
+
+
+@router.post("/synthesize-long",
+             summary="Synthesize long text (split, concurrent, merged); async=true returns a task id")
+async def synthesize_long_route(body: SynthesizeLongRequest,
+                                principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+    services = get_services()
+    params = body.params()
+    api_key = await prepare_long(services, principal, params)
+    if not body.run_async:
+        return ok((await synthesize_long(services, principal, params, api_key)).public())
+    task = await create_task(services.state, owner=principal.user_id, kind=TTS_LONG,
+                             request={**body.model_dump(exclude={"run_async", "stream"}),
+                                      "principal": principal_fields(principal)})
+    await submit_job(services, TTS_LONG, task["task_id"])
+    return ok({"task_id": task["task_id"], "task_status": task["status"]})
+
+
+@router.get("/task/{task_id}", summary="Progress and result of a long-synthesis task")
+async def get_task(task_id: str, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+    task = await owned_task(get_services().state, task_id, principal.user_id, kind_prefix="tts")
+    return ok(public_task(task))
+
+
+def principal_fields(principal: Principal) -> dict[str, Any]:
+    return {"user_id": principal.user_id, "kind": principal.kind, "service": principal.service}

@@ -1,0 +1,57 @@
+"""OpenAI-compatible speech: POST /v1/audio/speech and GET /v1/audio/models."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any, AsyncIterator
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response, StreamingResponse
+
+from voicefn.auth.principal import Principal
+from voicefn.catalog.models import tts_models
+from voicefn.services import get_services
+from voicefn.tts.streaming import open_stream
+from voicefn.web.deps import current_principal
+from voicefn_tts.openai_speech import MAX_INPUT_CHARS, SAMPLE_RATE, to_params
+from voicefn_tts.schemas import OpenAISpeechRequest
+
+router = APIRouter(prefix="/v1/audio", tags=["OpenAI-compatible"])
+
+MEDIA_TYPES = {"mp3": "audio/mpeg", "opus": "audio/ogg", "wav": "audio/wav", "pcm": "audio/pcm",
+               "flac": "audio/flac"}
+
+
+@router.post("/speech", summary="OpenAI-compatible text to speech (streams the audio)")
+async def speech(body: OpenAISpeechRequest, principal: Principal = Depends(current_principal)) -> Any:
+    params, pieces = to_params(body)
+    audio = await open_stream(get_services(), principal, params, texts=pieces, max_chars=MAX_INPUT_CHARS)
+    if body.response_format == "flac":
+        # FLAC needs the whole signal to write its header: transcode once the wav is complete.
+        from voicefn.audio.encode import transcode
+
+        wav = b"".join([chunk async for chunk in audio.chunks()])
+        return Response(transcode(wav, "flac", SAMPLE_RATE), media_type=MEDIA_TYPES["flac"])
+    if body.stream_format == "sse":
+        return StreamingResponse(_sse(audio.chunks(), params.text), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(audio.chunks(), media_type=MEDIA_TYPES[body.response_format], headers=audio.headers)
+
+
+async def _sse(chunks: AsyncIterator[bytes], text: str) -> AsyncIterator[bytes]:
+    """OpenAI's stream_format=sse: speech.audio.delta events, then speech.audio.done."""
+    async for chunk in chunks:
+        event = {"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode()}
+        yield f"data: {json.dumps(event)}\n\n".encode()
+    usage = {"input_tokens": len(text), "output_tokens": 0, "total_tokens": len(text)}
+    yield f"data: {json.dumps({'type': 'speech.audio.done', 'usage': usage})}\n\n".encode()
+
+
+@router.get("/models", summary="TTS models (OpenAI list format; public)")
+async def models() -> dict[str, Any]:
+    created = int(time.time())
+    return {"object": "list", "data": [
+        {"id": m.model_id, "object": "model", "created": created, "owned_by": "voicefn"}
+        for m in tts_models(family="cosyvoice")]}

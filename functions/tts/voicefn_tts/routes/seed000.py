@@ -1,0 +1,41 @@
+"""seed 000's routes, in its own request and error formats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from voicefn.auth.principal import Principal
+from voicefn.services import get_services
+from voicefn.tasks import create_task, owned_task
+from voicefn.web.deps import current_principal
+from voicefn_tts.jobs import TTS_SEED000, submit_job
+from voicefn_tts.routes.long import principal_fields
+from voicefn_tts.schemas import Seed000TtsRequest
+from voicefn_tts.seed000 import check_request, public_status, seed000_model
+
+router = APIRouter(tags=["tts (seed 000)"])
+
+
+@router.post("/api/tts", summary="Start a Qwen TTS task (seed 000)")
+async def create_tts_task(body: Seed000TtsRequest, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+    from voicefn.apikeys import resolve_api_key
+
+    services = get_services()
+    check_request(body.text, body.voice, body.language_type)
+    await resolve_api_key(principal, services)  # fail now (InvalidApiKey), not in the background
+    model = seed000_model()
+    task = await create_task(services.state, owner=principal.user_id, kind=TTS_SEED000,
+                             request={**body.model_dump(), "model": model,
+                                      "principal": principal_fields(principal)})
+    await submit_job(services, TTS_SEED000, task["task_id"])
+    return {"taskId": task["task_id"], "model": model, "voice": body.voice,
+            "language_type": body.language_type, "text_length": len(body.text)}
+
+
+@router.get("/api/tts/audio/{task_id}", summary="Status and audio URL of a TTS task (seed 000)")
+async def get_tts_audio(task_id: str, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+    services = get_services()
+    task = await owned_task(services.state, task_id, principal.user_id, kind_prefix=TTS_SEED000)
+    return public_status(task, services)

@@ -1,0 +1,37 @@
+"""seed 003 §1.1 and §1.2: synthesize (stream or not) and the model list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header
+from fastapi.responses import StreamingResponse
+
+from voicefn.auth.principal import Principal
+from voicefn.catalog.models import tts_models
+from voicefn.services import get_services
+from voicefn.tts.service import TtsService
+from voicefn.tts.streaming import open_stream
+from voicefn.web.app import ok
+from voicefn.web.deps import current_principal
+from voicefn_tts.schemas import SynthesizeRequest
+
+router = APIRouter(prefix="/api/audio/tts", tags=["tts (seed 003)"])
+
+
+@router.post("/synthesize", summary="Synthesize text (stream=false stores the audio; stream=true streams it)")
+async def synthesize(body: SynthesizeRequest, principal: Principal = Depends(current_principal),
+                     idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Any:
+    params = body.params()
+    services = get_services()
+    if body.stream:
+        audio = await open_stream(services, principal, params)
+        return StreamingResponse(audio.chunks(), media_type=audio.media_type, headers=audio.headers)
+    key = f"tts:{principal.user_id}:{idempotency_key}" if idempotency_key else None
+    result = await TtsService(services).synthesize(principal, params, idempotency_key=key)
+    return ok(result.public())
+
+
+@router.get("/models", summary="TTS models with prices (public catalog)")
+async def list_models() -> dict[str, Any]:
+    return ok([m.to_public() for m in tts_models(family="cosyvoice")])

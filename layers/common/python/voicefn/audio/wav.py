@@ -1,0 +1,110 @@
+"""RIFF/WAVE in pure Python: find the ``fmt `` and ``data`` chunks, write headers.
+
+Our own parser because streamed WAV (ours and DashScope's) carries 0xFFFFFFFF as its sizes, which
+mutagen takes literally (it reported 134217 s for a 1 s file) while players treat it as "until EOF".
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from voicefn.audio.errors import InvalidAudio
+
+# RIFF and data sizes of a WAV whose length is not known when the header is sent. Browsers,
+# ffmpeg, VLC and libsndfile read such a file to its end; it is what streaming TTS servers send.
+STREAMING_SIZE = 0xFFFFFFFF
+
+PCM = 1
+IEEE_FLOAT = 3
+EXTENSIBLE = 0xFFFE
+
+
+@dataclass(frozen=True)
+class WavLayout:
+    format_tag: int  # effective tag: the sub-format for WAVE_FORMAT_EXTENSIBLE
+    channels: int
+    sample_rate: int
+    bits_per_sample: int
+    block_align: int
+    fmt_chunk: bytes  # the raw ``fmt `` body, to write back unchanged
+    data_offset: int
+    data_size: int  # clamped to the bytes present, whole blocks only
+
+    @property
+    def frames(self) -> int:
+        return self.data_size // self.block_align
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate
+
+    def same_format(self, other: "WavLayout") -> bool:
+        return (self.format_tag, self.channels, self.sample_rate, self.bits_per_sample) == (
+            other.format_tag, other.channels, other.sample_rate, other.bits_per_sample)
+
+
+def is_wav(data: bytes) -> bool:
+    return len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+
+
+def parse_wav(data: bytes) -> WavLayout:
+    """Locate format and samples; raises :class:`InvalidAudio` for anything that is not a WAV."""
+    if not is_wav(data):
+        raise InvalidAudio("not a RIFF/WAVE file")
+    pos = 12
+    fmt: tuple[int, int, int, int, int, bytes] | None = None
+    while pos + 8 <= len(data):
+        cid = data[pos:pos + 4]
+        size = struct.unpack_from("<I", data, pos + 4)[0]
+        body = pos + 8
+        if cid == b"fmt ":
+            fmt = _parse_fmt(data[body:body + size])
+        elif cid == b"data":
+            if fmt is None:
+                raise InvalidAudio("WAV data chunk before its fmt chunk")
+            tag, channels, rate, bits, align, raw = fmt
+            available = len(data) - body
+            # 0xFFFFFFFF (streamed) or a size past the end: the samples run to the end of the file.
+            if size == STREAMING_SIZE or size > available or (size == 0 and available > 0):
+                size = available
+            size -= size % align
+            return WavLayout(tag, channels, rate, bits, align, raw, body, size)
+        if size == STREAMING_SIZE:
+            break
+        pos = body + size + (size & 1)  # chunks are padded to even sizes
+    raise InvalidAudio("WAV has no data chunk")
+
+
+def _parse_fmt(body: bytes) -> tuple[int, int, int, int, int, bytes]:
+    if len(body) < 16:
+        raise InvalidAudio("WAV fmt chunk too short")
+    tag, channels, rate, _byte_rate, _align, bits = struct.unpack_from("<HHIIHH", body)
+    if tag == EXTENSIBLE and len(body) >= 26:
+        tag = struct.unpack_from("<H", body, 24)[0]  # first two bytes of the sub-format GUID
+    if channels < 1 or rate < 1 or bits < 1:
+        raise InvalidAudio("WAV fmt chunk has zero channels, rate or bit depth")
+    align = channels * ((bits + 7) // 8)  # recomputed: some writers get block_align wrong
+    return tag, channels, rate, bits, align, bytes(body)
+
+
+def pcm16_fmt(sample_rate: int, channels: int = 1) -> bytes:
+    """The 16-byte ``fmt `` body of 16-bit PCM."""
+    return struct.pack("<HHIIHH", PCM, channels, sample_rate, sample_rate * channels * 2, channels * 2, 16)
+
+
+def header(fmt_chunk: bytes, data_size: int | None) -> bytes:
+    """RIFF header + ``fmt `` + ``data`` chunk header; ``data_size=None`` writes streaming sizes."""
+    if data_size is None:
+        riff = data = STREAMING_SIZE
+    else:
+        data = data_size
+        riff = 4 + (8 + len(fmt_chunk) + (len(fmt_chunk) & 1)) + 8 + data_size + (data_size & 1)
+    pad = b"\x00" if len(fmt_chunk) & 1 else b""
+    return (b"RIFF" + struct.pack("<I", riff) + b"WAVE" + b"fmt " + struct.pack("<I", len(fmt_chunk))
+            + fmt_chunk + pad + b"data" + struct.pack("<I", data))
+
+
+def build(fmt_chunk: bytes, samples: bytes) -> bytes:
+    """A complete WAV with correct sizes."""
+    return header(fmt_chunk, len(samples)) + samples + (b"\x00" if len(samples) & 1 else b"")

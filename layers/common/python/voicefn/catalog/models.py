@@ -1,0 +1,124 @@
+"""TTS and ASR models, as seed 003 lists them, with the prices bills are computed from.
+
+Prices are decimal strings and stay strings/Decimals: money never goes through float.
+Currency: seed 003 labels its prices 元 but quotes DashScope's international (USD) list prices
+(cosyvoice-v3-flash 0.14335 is the Intl $ price; Beijing is ¥1). We keep the seed's numbers and
+take the other models' prices from the same (international) price list, so bills are consistent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TtsModel:
+    model_id: str
+    model_name: str
+    description: str
+    price_per_10k_chars: str
+    features: tuple[str, ...]
+    family: str  # "cosyvoice" (seed 003's list) or "qwen-tts" (seed 000's model)
+
+    @property
+    def price(self) -> Decimal:
+        return Decimal(self.price_per_10k_chars)
+
+    def to_public(self) -> dict[str, Any]:
+        """Exactly seed 003 §1.2's fields."""
+        return {
+            "model_id": self.model_id,
+            "model_name": self.model_name,
+            "description": self.description,
+            "price_per_10k_chars": self.price_per_10k_chars,
+            "features": list(self.features),
+        }
+
+
+@dataclass(frozen=True)
+class AsrModel:
+    model_id: str
+    model_name: str
+    description: str
+    call_type: str  # "sync" or "async"
+    features: tuple[str, ...]
+    price_per_second: str  # not in seed 003's list; what asr bills use
+
+    @property
+    def price(self) -> Decimal:
+        return Decimal(self.price_per_second)
+
+    def to_public(self) -> dict[str, Any]:
+        """Exactly seed 003 §2.0's fields."""
+        return {
+            "model_id": self.model_id,
+            "model_name": self.model_name,
+            "description": self.description,
+            "call_type": self.call_type,
+            "features": list(self.features),
+        }
+
+
+_TTS: tuple[TtsModel, ...] = (
+    # seed 003 §1.2, verbatim
+    TtsModel("cosyvoice-v3-flash", "CosyVoice V3 Flash", "平衡效果与成本,性价比高", "0.14335",
+             ("快速合成", "支持SSML", "支持Instruct"), "cosyvoice"),
+    TtsModel("cosyvoice-v3-plus", "CosyVoice V3 Plus", "最高质量,最佳表现力", "0.286706",
+             ("高质量", "支持SSML", "支持Instruct"), "cosyvoice"),
+    TtsModel("cosyvoice-v2", "CosyVoice V2", "兼容旧版,稳定可靠", "0.286706",
+             ("稳定", "支持SSML"), "cosyvoice"),
+    # seed 000's model. Price: DashScope international list price for qwen3-tts-flash,
+    # $0.1 / 10k characters (secondary source: a DashScope price summary; the realtime variant
+    # is $0.13, reference/dashscope_protocol.md §6).
+    TtsModel("qwen3-tts-flash", "Qwen3 TTS Flash", "通义千问3语音合成,多语种多方言,低延迟", "0.1",
+             ("多语种", "方言", "流式输出"), "qwen-tts"),
+)
+
+# Prices per second: reference/dashscope_protocol.md §6, international list ($0.000035/s for
+# qwen3-asr-flash and its filetrans variant). qwen-audio-asr has no published price in our
+# references: priced like qwen3-asr-flash [assumption, review before billing real money].
+_ASR: tuple[AsrModel, ...] = (
+    AsrModel("qwen3-asr-flash", "通义千问3-ASR-Flash", "快速识别,支持上下文增强", "sync",
+             ("上下文增强", "情感识别", "多语种"), "0.000035"),
+    AsrModel("qwen-audio-asr", "通义千问Audio ASR", "通用语音识别", "sync",
+             ("通用识别", "多语种"), "0.000035"),
+    AsrModel("qwen3-asr-flash-filetrans", "通义千问3-ASR-Flash-Filetrans", "长音频转写,支持多音轨", "async",
+             ("长音频", "多音轨", "时间戳"), "0.000035"),
+)
+
+_TTS_BY_ID = {m.model_id: m for m in _TTS}
+_ASR_BY_ID = {m.model_id: m for m in _ASR}
+
+# OpenAI speech model names -> ours: the cheap model for tts-1, the best for the HD/newer ones.
+OPENAI_TTS_MODEL_MAP: dict[str, str] = {
+    "tts-1": "cosyvoice-v3-flash",
+    "tts-1-hd": "cosyvoice-v3-plus",
+    "gpt-4o-mini-tts": "cosyvoice-v3-plus",
+}
+
+
+def get_tts_model(model_id: str) -> TtsModel | None:
+    return _TTS_BY_ID.get(model_id)
+
+
+def tts_models(family: str | None = None) -> list[TtsModel]:
+    """All TTS models, or one family's (``"cosyvoice"`` is seed 003's list)."""
+    return [m for m in _TTS if family is None or m.family == family]
+
+
+def get_asr_model(model_id: str) -> AsrModel | None:
+    return _ASR_BY_ID.get(model_id)
+
+
+def asr_models(call_type: str | None = None) -> list[AsrModel]:
+    return [m for m in _ASR if call_type is None or m.call_type == call_type]
+
+
+def resolve_openai_tts_model(name: str) -> str | None:
+    """An OpenAI model name (``tts-1``...) or one of our model ids -> our model id; else None."""
+    key = (name or "").strip()
+    if key in _TTS_BY_ID:
+        return key
+    return OPENAI_TTS_MODEL_MAP.get(key.lower())

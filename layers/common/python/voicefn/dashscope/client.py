@@ -1,0 +1,113 @@
+"""The process-wide DashScope client: base URLs, one shared HTTP client, timeouts, retry policy.
+
+Built once per FC instance from settings (:func:`get_client`), so connections are pooled across
+invocations. API keys are per call: users may bring their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from voicefn.dashscope.http import DashScopeHttp
+from voicefn.dashscope.results import QwenTtsResult, SynthesisResult
+from voicefn.dashscope.retry import with_retries
+from voicefn.dashscope.tts_http import HttpAudioStream, qwen_tts, qwen_tts_stream
+from voicefn.dashscope.tts_ws import (
+    CosyVoiceSession,
+    SynthesisStream,
+    synthesize,
+    synthesize_to_bytes,
+)
+from voicefn.settings import Settings, get_settings
+
+T = TypeVar("T")
+
+
+class DashScopeClient:
+    def __init__(self, *, http_url: str, ws_url: str, compat_url: str, timeout_s: float = 30.0,
+                 retries: int = 2, retry_budget_s: float = 20.0,
+                 http: DashScopeHttp | None = None) -> None:
+        self.http_url = http_url.rstrip("/")
+        self.ws_url = ws_url.rstrip("/")
+        self.compat_url = compat_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.retry_budget_s = retry_budget_s
+        self.http = http or DashScopeHttp(self.http_url, timeout_s=timeout_s)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> DashScopeClient:
+        s = settings or get_settings()
+        return cls(http_url=s.dashscope_http_url, ws_url=s.dashscope_ws_url,
+                   compat_url=s.dashscope_compat_url, timeout_s=s.upstream_timeout_s,
+                   retries=s.upstream_retries, retry_budget_s=s.upstream_retry_budget_s)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def _retrying(self, op: Callable[[], Awaitable[T]]) -> T:
+        return await with_retries(op, retries=self.retries, budget_s=self.retry_budget_s)
+
+    # --- CosyVoice over WebSocket -------------------------------------------------------------
+
+    def tts_session(self, *, api_key: str, model: str, voice: str, format: str,
+                    sample_rate: int, **options: Any) -> CosyVoiceSession:
+        """A duplex session (many texts, one task) with this client's URL and timeouts."""
+        options.setdefault("connect_timeout_s", min(self.timeout_s, 10.0))
+        options.setdefault("idle_timeout_s", self.timeout_s)
+        return CosyVoiceSession(self.ws_url, api_key, model=model, voice=voice, format=format,
+                                sample_rate=sample_rate, **options)
+
+    def tts_stream(self, *, api_key: str, text: str, model: str, voice: str, format: str,
+                   sample_rate: int, **options: Any) -> SynthesisStream:
+        """Audio chunks as produced; retried only until the first chunk reaches the caller.
+
+        ``options``: volume, rate, pitch, instruction, language_hints, enable_ssml, bit_rate,
+        extra (see :func:`~voicefn.dashscope.tts_ws.build_run_task`).
+        """
+        return synthesize(self.ws_url, api_key, text=text, model=model, voice=voice,
+                          format=format, sample_rate=sample_rate, timeout_s=self.timeout_s,
+                          retries=self.retries, retry_budget_s=self.retry_budget_s, **options)
+
+    async def tts_bytes(self, *, api_key: str, text: str, model: str, voice: str, format: str,
+                        sample_rate: int, **options: Any) -> SynthesisResult:
+        """The whole audio. Nothing reaches the caller before the end, so all of it is retried."""
+        async def attempt() -> SynthesisResult:
+            return await synthesize_to_bytes(
+                self.ws_url, api_key, text=text, model=model, voice=voice, format=format,
+                sample_rate=sample_rate, timeout_s=self.timeout_s, **options)
+
+        return await self._retrying(attempt)
+
+    # --- Qwen TTS over HTTP ------------------------------------------------------------------
+
+    async def qwen_tts(self, *, api_key: str, model: str, text: str, voice: str,
+                       language_type: str | None = None) -> QwenTtsResult:
+        async def attempt() -> QwenTtsResult:
+            return await qwen_tts(self.http, api_key=api_key, model=model, text=text,
+                                  voice=voice, language_type=language_type)
+
+        return await self._retrying(attempt)
+
+    def qwen_tts_stream(self, *, api_key: str, model: str, text: str, voice: str,
+                        language_type: str | None = None) -> HttpAudioStream:
+        return qwen_tts_stream(self.http, api_key=api_key, model=model, text=text, voice=voice,
+                               language_type=language_type)
+
+
+_client: DashScopeClient | None = None
+
+
+def get_client() -> DashScopeClient:
+    """The instance's client, built from settings on first use."""
+    global _client
+    if _client is None:
+        _client = DashScopeClient.from_settings()
+    return _client
+
+
+def reset_client() -> None:
+    """Forget the client (tests change settings). Its pooled connections are dropped with it."""
+    global _client
+    _client = None

@@ -1,0 +1,93 @@
+"""In-process Invoker (local runtime, tests): FC async invocation's contract without FC.
+
+A job is a background task on the running event loop. Like FC async invocation it is at least
+once: a handler that raises is retried (``max_attempts`` in all, exponential backoff), so handlers
+must be idempotent. Like FC it takes only JSON payloads up to 128 KB, and the handler receives a
+fresh copy (what a queue would deliver), never the caller's dict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import Any
+
+from voicefn.invoke.base import MAX_PAYLOAD_BYTES, JobHandler
+
+log = logging.getLogger(__name__)
+
+
+class InProcessInvoker:
+    """Runs registered handlers as background tasks with FC-like retries."""
+
+    def __init__(self, max_attempts: int = 3, backoff_s: float = 0.05) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be >= 1")
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self._handlers: dict[str, JobHandler] = {}
+        self._tasks: set[asyncio.Task[None]] = set()  # strong refs: the loop keeps only weak ones
+        # (function, idempotency key) -> invocation id, for keys queued, running or done
+        self._keys: dict[tuple[str, str], str] = {}
+
+    def register(self, function: str, handler: JobHandler) -> None:
+        self._handlers[function] = handler
+
+    @property
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    async def invoke_async(self, function: str, payload: dict[str, Any],
+                           idempotency_key: str | None = None) -> str:
+        handler = self._handlers.get(function)
+        if handler is None:
+            raise LookupError(f"no handler registered for function {function!r}")
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")  # TypeError if not JSON
+        if len(body) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"async payload of {len(body)} bytes exceeds FC's 128 KB limit; pass object keys")
+        if idempotency_key is not None:
+            seen = self._keys.get((function, idempotency_key))
+            if seen is not None:
+                return seen  # queued, running or done already: not run again
+        invocation_id = uuid.uuid4().hex
+        if idempotency_key is not None:
+            self._keys[(function, idempotency_key)] = invocation_id
+        task = asyncio.get_running_loop().create_task(
+            self._run(function, handler, body, invocation_id, idempotency_key),
+            name=f"invoke:{function}:{invocation_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return invocation_id
+
+    async def _run(self, function: str, handler: JobHandler, body: bytes, invocation_id: str,
+                   idempotency_key: str | None) -> None:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await handler(json.loads(body))
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if attempt == self.max_attempts:
+                    log.exception("async job %s %s failed after %d attempts", function, invocation_id, attempt)
+                    if idempotency_key is not None:
+                        # FC would give up too; a later invocation with this key may try again
+                        self._keys.pop((function, idempotency_key), None)
+                    return
+                log.warning("async job %s %s failed (attempt %d of %d); retrying",
+                            function, invocation_id, attempt, self.max_attempts, exc_info=True)
+                await asyncio.sleep(self.backoff_s * (2 ** (attempt - 1)))
+
+    async def drain(self) -> None:
+        """Wait until no job is pending, including jobs that jobs started."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Cancel pending jobs (shutdown)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

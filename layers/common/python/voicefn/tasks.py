@@ -1,0 +1,91 @@
+"""Background tasks (tasks table): create, move through statuses, and show to their owner."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from voicefn.errors import ApiError
+from voicefn.history import utc_now
+from voicefn.storage.state import StateStore
+
+FINAL_STATUSES = ("SUCCEEDED", "FAILED")
+
+
+def new_task_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def create_task(state: StateStore, *, owner: str, kind: str, request: dict[str, Any],
+                      task_id: str | None = None, total: int | None = None) -> dict[str, Any]:
+    now = utc_now()
+    task = {"task_id": task_id or new_task_id(), "owner": owner, "kind": kind, "status": "PENDING",
+            "request": request, "progress": {"done": 0, "total": total}, "attempts": 0,
+            "submit_time": now, "updated_at": now}
+    if not await state.create_task(task):
+        existing = await state.get_task(task["task_id"])
+        if existing is None:
+            raise ApiError("INTERNAL_ERROR", "task could not be created")
+        return existing
+    return task
+
+
+async def owned_task(state: StateStore, task_id: str, owner: str, kind_prefix: str = "") -> dict[str, Any]:
+    """The task, or 404 TASK_NOT_FOUND: someone else's task looks exactly like a missing one."""
+    task = await state.get_task(task_id)
+    if task is None or task.get("owner") != owner or not str(task.get("kind", "")).startswith(kind_prefix):
+        raise ApiError("TASK_NOT_FOUND", f"task {task_id} not found")
+    return task
+
+
+async def start_task(state: StateStore, task_id: str, max_attempts: int = 3) -> dict[str, Any] | None:
+    """Claim a task for running. None if it is finished already or has used up its attempts
+    (a redelivered job is then a no-op)."""
+    task = await state.get_task(task_id)
+    if task is None or task["status"] in FINAL_STATUSES:
+        return None
+    attempts = int(task.get("attempts") or 0) + 1
+    if attempts > max_attempts:
+        await fail_task(state, task_id, "gave up after repeated failures")
+        return None
+    changes = {"status": "RUNNING", "attempts": attempts, "updated_at": utc_now()}
+    if not task.get("scheduled_time"):
+        changes["scheduled_time"] = changes["updated_at"]
+    if not await state.update_task(task_id, changes, expect_status=("PENDING", "RUNNING")):
+        return None
+    task.update(changes)
+    return task
+
+
+async def report_progress(state: StateStore, task_id: str, done: int, total: int) -> None:
+    await state.update_task(task_id, {"progress": {"done": done, "total": total}, "updated_at": utc_now()},
+                            expect_status="RUNNING")
+
+
+async def succeed_task(state: StateStore, task_id: str, result: dict[str, Any]) -> None:
+    now = utc_now()
+    await state.update_task(task_id, {"status": "SUCCEEDED", "result": result, "end_time": now,
+                                      "updated_at": now}, expect_status=("PENDING", "RUNNING"))
+
+
+async def fail_task(state: StateStore, task_id: str, error: str, code: str = "UPSTREAM_ERROR") -> None:
+    now = utc_now()
+    await state.update_task(task_id, {"status": "FAILED", "error": {"code": code, "message": error},
+                                      "end_time": now, "updated_at": now},
+                            expect_status=("PENDING", "RUNNING"))
+
+
+def public_task(task: dict[str, Any]) -> dict[str, Any]:
+    """seed 003 §2.3's shape (task_id, task_status, times, result), plus progress and error."""
+    out: dict[str, Any] = {"task_id": task["task_id"], "task_status": task["status"],
+                           "submit_time": task.get("submit_time")}
+    for name in ("scheduled_time", "end_time"):
+        if task.get(name):
+            out[name] = task[name]
+    if task.get("progress"):
+        out["progress"] = task["progress"]
+    if task["status"] == "SUCCEEDED" and task.get("result") is not None:
+        out["result"] = task["result"]
+    if task["status"] == "FAILED" and task.get("error"):
+        out["error"] = task["error"]
+    return out

@@ -1,0 +1,66 @@
+"""What a synthesis needs, checked once, whatever route it came from."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+
+from voicefn.errors import ApiError
+
+FORMATS = ("mp3", "wav", "pcm", "opus")
+SAMPLE_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
+OPUS_SAMPLE_RATES = (8000, 16000, 24000, 48000)
+COSYVOICE_MODELS = ("cosyvoice-v3-flash", "cosyvoice-v3-plus", "cosyvoice-v2")
+
+
+@dataclass(frozen=True)
+class TtsParams:
+    model: str
+    voice: str
+    text: str
+    format: str = "mp3"
+    sample_rate: int = 22050
+    volume: int = 50
+    speech_rate: float = 1.0
+    pitch_rate: float = 1.0
+    instruction: str | None = None
+
+    def with_text(self, text: str) -> "TtsParams":
+        return replace(self, text=text)
+
+    def cache_key(self, normalized_text: str) -> str:
+        """Content address of the audio this request produces (DESIGN §7 TTS cache)."""
+        fields = asdict(self)
+        fields["text"] = normalized_text
+        blob = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()
+        return "tts:" + hashlib.sha256(blob).hexdigest()
+
+
+def check_ranges(p: TtsParams, *, max_chars: int) -> None:
+    """seed 003 §1.1's ranges, each failing with the code a client can act on."""
+    if p.model not in COSYVOICE_MODELS:
+        raise ApiError("INVALID_MODEL", f"unknown TTS model {p.model!r}; use one of {', '.join(COSYVOICE_MODELS)}",
+                       param="model")
+    if not p.voice:
+        raise ApiError("INVALID_VOICE", "voice is required", param="voice")
+    if not p.text or not p.text.strip():
+        raise ApiError("INVALID_PARAMETER", "text must not be empty", param="text")
+    if len(p.text) > max_chars:
+        raise ApiError("TEXT_TOO_LONG", f"text is {len(p.text)} characters; at most {max_chars} per request "
+                       "(use /api/audio/tts/synthesize-long for longer text)", param="text")
+    if p.format not in FORMATS:
+        raise ApiError("INVALID_PARAMETER", f"format must be one of {', '.join(FORMATS)}", param="format")
+    if p.sample_rate not in SAMPLE_RATES:
+        raise ApiError("INVALID_PARAMETER", f"sample_rate must be one of {SAMPLE_RATES}", param="sample_rate")
+    if p.format == "opus" and p.sample_rate not in OPUS_SAMPLE_RATES:
+        raise ApiError("INVALID_PARAMETER", f"opus supports sample rates {OPUS_SAMPLE_RATES}",
+                       param="sample_rate")
+    if not 0 <= p.volume <= 100:
+        raise ApiError("INVALID_PARAMETER", "volume must be in [0, 100]", param="volume")
+    if not 0.5 <= p.speech_rate <= 2.0:
+        raise ApiError("INVALID_PARAMETER", "speech_rate must be in [0.5, 2.0]", param="speech_rate")
+    if not 0.5 <= p.pitch_rate <= 2.0:
+        raise ApiError("INVALID_PARAMETER", "pitch_rate must be in [0.5, 2.0]", param="pitch_rate")
+    if p.instruction is not None and len(p.instruction) > 500:
+        raise ApiError("INVALID_PARAMETER", "instruction is at most 500 characters", param="instruction")

@@ -1,0 +1,177 @@
+"""Synthesis with the content cache, storage, billing and history around the upstream call."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Awaitable, Callable
+
+from voicefn.apikeys import resolve_api_key
+from voicefn.auth.principal import Principal
+from voicefn.billing import format_money, tts_bill
+from voicefn.errors import ApiError
+from voicefn.history import record_history
+from voicefn.services import Services
+from voicefn.text.clean import normalize_for_cache
+from voicefn.tts.params import TtsParams, check_ranges
+from voicefn.tts.storage import audio_url, store_audio
+from voicefn.tts.voices import check_voice
+
+ProgressCallback = Callable[[int, int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class SynthesisResult:
+    """What a client gets back: seed 003's TTSResponse, plus what callers need internally."""
+
+    audio_url: str
+    object_key: str
+    duration: float
+    format: str
+    sample_rate: int
+    characters: int
+    bill: str
+    record_id: int
+    cached: bool
+    segments: int = 1
+
+    def public(self) -> dict[str, Any]:
+        return {"audio_url": self.audio_url, "duration": self.duration, "format": self.format,
+                "sample_rate": self.sample_rate, "characters": self.characters, "bill": self.bill,
+                "record_id": self.record_id}
+
+
+@dataclass(frozen=True)
+class CachedAudio:
+    object_key: str
+    duration: float
+    characters: int
+    segments: int = 1
+
+
+def history_input(params: TtsParams, **extra: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {"text": params.text, "voice": params.voice, "format": params.format,
+                              "sample_rate": params.sample_rate}
+    if params.instruction:
+        fields["instruction"] = params.instruction
+    fields.update(extra)
+    return fields
+
+
+def uses_ssml(text: str) -> bool:
+    return text.lstrip().startswith("<speak")
+
+
+class TtsService:
+    """One per request is fine: it only holds a reference to the process's adapters."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    # -- checks -----------------------------------------------------------------------------
+    async def prepare(self, principal: Principal, params: TtsParams, *, max_chars: int | None = None) -> str:
+        """Validate everything and resolve the API key, before any upstream call or byte sent."""
+        check_ranges(params, max_chars=max_chars or self.services.settings.tts_max_chars)
+        await check_voice(self.services.state, principal, params.model, params.voice,
+                          instruction=params.instruction)
+        return await resolve_api_key(principal, self.services)
+
+    # -- cache ------------------------------------------------------------------------------
+    async def cached(self, params: TtsParams) -> CachedAudio | None:
+        entry = await self.services.state.get_cache(params.cache_key(normalize_for_cache(params.text)))
+        if not entry:
+            return None
+        # The object may have been deleted by a lifecycle rule: then it is a miss.
+        if await self.services.objects.head(entry["object_key"]) is None:
+            return None
+        return CachedAudio(entry["object_key"], float(entry["duration"]), int(entry["characters"]),
+                           int(entry.get("segments", 1)))
+
+    async def remember(self, params: TtsParams, object_key: str, duration: float, characters: int,
+                       segments: int = 1) -> None:
+        await self.services.state.put_cache(
+            params.cache_key(normalize_for_cache(params.text)),
+            {"object_key": object_key, "duration": duration, "characters": characters,
+             "segments": segments})
+
+    # -- one-shot synthesis -----------------------------------------------------------------
+    async def synthesize(self, principal: Principal, params: TtsParams, *,
+                         idempotency_key: str | None = None) -> SynthesisResult:
+        api_key = await self.prepare(principal, params)
+        hit = await self.cached(params)
+        if hit is not None:
+            return await self._record(principal, params, hit, bill=Decimal(0), cached=True,
+                                      idempotency_key=idempotency_key)
+        result = await self.services.dashscope.tts_bytes(api_key=api_key, **upstream_args(params))
+        return await self.finish_synthesis(principal, params, result.audio, result.characters,
+                                           idempotency_key=idempotency_key)
+
+    async def finish_synthesis(self, principal: Principal, params: TtsParams, audio: bytes,
+                               characters: int, *, segments: int = 1,
+                               idempotency_key: str | None = None) -> SynthesisResult:
+        """Store new audio, remember it in the cache, bill it and write the history record."""
+        from voicefn.audio.probe import duration_seconds
+
+        duration = round(duration_seconds(audio, params.format, params.sample_rate), 3)
+        info = await store_audio(self.services.objects, audio, params.format, params.sample_rate)
+        await self.remember(params, info.key, duration, characters, segments)
+        audio_ref = CachedAudio(info.key, duration, characters, segments)
+        return await self._record(principal, params, audio_ref, bill=tts_bill(params.model, characters),
+                                  cached=False, idempotency_key=idempotency_key)
+
+    async def bill_unstored(self, principal: Principal, params: TtsParams, characters: int,
+                            size: int) -> int:
+        """Bill a delivered stream too large to keep: a history record without an output URL."""
+        return await record_history(
+            self.services.state, principal.user_id, type="tts", model=params.model,
+            input=history_input(params, stored=False, bytes=size),
+            bill=format_money(tts_bill(params.model, characters)), voice_id=params.voice,
+            extra={"characters": characters})
+
+    async def _record(self, principal: Principal, params: TtsParams, audio: CachedAudio, *,
+                      bill: Decimal, cached: bool, idempotency_key: str | None) -> SynthesisResult:
+        extra = {"cached": True} if cached else {}
+        if audio.segments > 1:
+            extra["segments"] = audio.segments
+        record_id = await record_history(
+            self.services.state, principal.user_id, type="tts", model=params.model,
+            input=history_input(params, **extra), bill=format_money(bill), output_key=audio.object_key,
+            voice_id=params.voice, duration=audio.duration,
+            extra={"characters": audio.characters}, idempotency_key=idempotency_key)
+        return SynthesisResult(
+            audio_url=audio_url(self.services.objects, audio.object_key), object_key=audio.object_key,
+            duration=audio.duration, format=params.format, sample_rate=params.sample_rate,
+            characters=audio.characters, bill=format_money(bill), record_id=record_id, cached=cached,
+            segments=audio.segments)
+
+
+def upstream_args(params: TtsParams, text: str | None = None) -> dict[str, Any]:
+    """The DashScope run-task parameters for ``params`` (text may be one segment of it)."""
+    body = text if text is not None else params.text
+    return {"text": body, "model": params.model, "voice": params.voice, "format": params.format,
+            "sample_rate": params.sample_rate, "volume": params.volume, "rate": params.speech_rate,
+            "pitch": params.pitch_rate, "instruction": params.instruction, "enable_ssml": uses_ssml(body)}
+
+
+async def gather_bounded(jobs: list[Callable[[], Awaitable[Any]]], limit: int) -> list[Any]:
+    """Run ``jobs`` at most ``limit`` at a time, results in order; the first failure cancels the rest."""
+    semaphore = asyncio.Semaphore(max(1, limit))
+
+    async def run(job: Callable[[], Awaitable[Any]]) -> Any:
+        async with semaphore:
+            return await job()
+
+    tasks = [asyncio.ensure_future(run(job)) for job in jobs]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def require(condition: bool, code: str, message: str, param: str | None = None) -> None:
+    if not condition:
+        raise ApiError(code, message, param=param)

@@ -1,0 +1,61 @@
+"""``build_app``: one FastAPI app per function, with the shared error formats and middlewares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+import voicefn
+from voicefn.logging import configure_logging
+from voicefn.settings import Settings, get_settings
+from voicefn.web.body_limit import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
+from voicefn.web.handlers import install_error_handlers
+from voicefn.web.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
+from voicefn.web.responses import ok
+from voicefn.web.unhandled import UnhandledErrorMiddleware
+
+__all__ = ["build_app", "ok"]
+
+_health = APIRouter()
+
+
+@_health.get("/health", tags=["meta"], summary="Liveness check (no auth)")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def build_app(*, title: str, description: str = "", routers: Sequence[APIRouter] = (),
+              version: str = voicefn.__version__, settings: Settings | None = None,
+              max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+    """A function's ASGI app: its routers, ``GET /health``, docs, error formats, middlewares.
+
+    Middleware order, outermost first: request id (so every line and response carries it),
+    CORS (so error responses are readable cross-origin too), body-size guard, last-resort 500.
+    """
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    app = FastAPI(title=title, description=description, version=version)
+    app.include_router(_health)
+    for router in routers:
+        app.include_router(router)
+    install_error_handlers(app)
+
+    # add_middleware wraps: the last added is the outermost
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    origins = list(settings.cors_origins) or ["*"]
+    wildcard = "*" in origins
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"] if wildcard else origins,
+        allow_credentials=not wildcard,  # browsers refuse credentials with "*"
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=[REQUEST_ID_HEADER, "Retry-After", "Content-Disposition"],
+        max_age=600,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

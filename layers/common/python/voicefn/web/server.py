@@ -1,0 +1,62 @@
+"""Web-function entry (FC custom runtime): uvicorn on 0.0.0.0:$FC_CUSTOM_LISTEN_PORT (9000).
+
+``python -m voicefn.web.server voicefn_tts.app:create_app``. Streaming, SSE and WebSocket routes
+need this: FC event functions cannot stream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from voicefn.logging import configure_logging
+from voicefn.settings import get_settings
+
+__all__ = ["serve", "main", "listen_port"]
+
+DEFAULT_PORT = 9000
+
+
+def listen_port() -> int:
+    raw = os.environ.get("FC_CUSTOM_LISTEN_PORT", "").strip()
+    return int(raw) if raw.isdigit() else DEFAULT_PORT
+
+
+def serve(app_factory_path: str, *, host: str = "0.0.0.0", port: int | None = None) -> None:
+    """Run ``module:factory`` under uvicorn until stopped. FC requires 0.0.0.0 (127.0.0.1 fails)."""
+    import uvicorn
+
+    configure_logging(get_settings().log_level)
+    uvicorn.run(
+        app_factory_path,
+        factory=True,
+        host=host,
+        port=port if port is not None else listen_port(),
+        proxy_headers=True,
+        forwarded_allow_ips="*",  # only FC's front end can reach the instance port
+        access_log=False,         # RequestIdMiddleware writes one JSON line per request
+        log_config=None,          # keep our JSON handler instead of uvicorn's formatters
+        # websockets' sans-I/O protocol: the legacy one (ws="websockets") is deprecated in both
+        # uvicorn and websockets and warns at every cold start
+        ws="websockets-sansio",
+        lifespan="auto",
+        timeout_graceful_shutdown=5,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m voicefn.web.server",
+                                     description="Serve a voicefn function's ASGI app (FC web function).")
+    parser.add_argument("factory", help="app factory as module:callable, e.g. voicefn_tts.app:create_app")
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=None, help="default: $FC_CUSTOM_LISTEN_PORT or 9000")
+    args = parser.parse_args(argv)
+    if ":" not in args.factory:
+        parser.error("factory must look like module:callable")
+    serve(args.factory, host=args.host, port=args.port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

@@ -1,0 +1,35 @@
+"""Everything one emulator instance holds, shared by its routes (``app.state.emulator``)."""
+
+from __future__ import annotations
+
+from starlette.requests import HTTPConnection
+
+from voicefn_local.dashscope.catalog import VoiceDirectory
+from voicefn_local.dashscope.config import EmulatorConfig
+from voicefn_local.dashscope.faults import FaultTable
+from voicefn_local.dashscope.files import FileStore
+from voicefn_local.dashscope.multimodal import MultimodalRegistry
+from voicefn_local.dashscope.stats import Stats
+from voicefn_local.dashscope.synthesis import EngineRunner
+from voicefn_local.engines import get_engine
+
+
+class EmulatorState:
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.stats = Stats()
+        self.faults = FaultTable(config.faults)
+        self.files = FileStore(ttl_s=config.file_ttl_s, max_bytes=config.max_file_bytes)
+        self.voices = VoiceDirectory()
+        self.multimodal = MultimodalRegistry()
+        self.engine = get_engine(config.engine)
+        self.runner = EngineRunner(self.engine, self.stats)
+
+    def file_url(self, conn: HTTPConnection, name: str) -> str:
+        """Absolute URL of a result file, on the base URL the caller used (or the configured one)."""
+        base = self.config.public_base_url or str(conn.base_url)
+        return f"{base.rstrip('/')}/files/{name}"
+
+
+def get_state(conn: HTTPConnection) -> EmulatorState:
+    return conn.app.state.emulator  # type: ignore[no-any-return]

@@ -1,0 +1,359 @@
+"""`voicefn serve`'s single ASGI app: every function of s.yaml behind one uvicorn (DESIGN.md §2).
+
+Requests go where the custom domain of s.yaml would send them in the cloud. Next to the
+functions it serves what the cloud provides elsewhere: the embedded DashScope under
+``/dashscope``, the local object store's signed URLs under ``/_objects``, one merged API doc
+(``/docs``, ``/redoc``, ``/openapi.json``) and ``/health``.
+
+Each sub-app is imported and built on its first request, at most once, so a function that fails
+to import answers 500 while the others keep working. Its lifespan (startup/shutdown hooks) starts
+right before that first request when the server runs lifespans, and ends at server shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import voicefn
+from voicefn_local import docs
+from voicefn_local.manifest import FunctionSpec, Manifest
+
+__all__ = ["EMBEDDED_DASHSCOPE_KEY", "LocalApp", "build_local_app", "configure_local_env"]
+
+log = logging.getLogger("voicefn.local")
+
+EMBEDDED_DASHSCOPE_KEY = "sk-voicefn-embedded"
+DASHSCOPE_PREFIX = "/dashscope"
+OBJECTS_PREFIX = "/_objects"
+_SHUTDOWN_TIMEOUT_S = 10.0
+_TITLE = "voicefn (local)"
+
+
+def configure_local_env(host: str, port: int, data_dir: str | os.PathLike[str],
+                        engine: str | None = None) -> None:
+    """Set local mode's environment defaults, never overriding a variable already set.
+
+    Call before settings are read. Unless a real ``DASHSCOPE_API_KEY`` and
+    ``DASHSCOPE_HTTP_BASE_URL`` are both configured, DashScope is the embedded one on this server,
+    with a platform key every user may use (so ``voicefn token`` + curl works out of the box).
+    """
+    from voicefn.services import reset_services
+    from voicefn.settings import reset_settings
+
+    # the address this server is reached at: a wildcard bind is reachable on loopback
+    public = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    if ":" in public and not public.startswith("["):
+        public = f"[{public}]"
+    base = f"http://{public}:{port}"
+    defaults = {
+        "VOICEFN_RUNTIME": "local",
+        "VOICEFN_DATA_DIR": str(Path(data_dir).expanduser().resolve()),
+        "VOICEFN_PUBLIC_BASE_URL": base,
+    }
+    if not _real_dashscope_configured():
+        defaults.update({
+            "DASHSCOPE_HTTP_BASE_URL": f"{base}{DASHSCOPE_PREFIX}/api/v1",
+            "DASHSCOPE_WEBSOCKET_BASE_URL": f"ws://{public}:{port}{DASHSCOPE_PREFIX}/api-ws/v1/inference",
+            "DASHSCOPE_COMPATIBLE_BASE_URL": f"{base}{DASHSCOPE_PREFIX}/compatible-mode/v1",
+            "DASHSCOPE_API_KEY": EMBEDDED_DASHSCOPE_KEY,
+            "VOICEFN_PLATFORM_KEY_USERS": "*",
+        })
+    if engine:
+        defaults["VOICEFN_FAKE_ENGINE"] = engine
+    for name, value in defaults.items():
+        if not os.environ.get(name):
+            os.environ[name] = value
+    reset_settings()
+    reset_services()
+
+
+def _real_dashscope_configured() -> bool:
+    key = os.environ.get("DASHSCOPE_API_KEY", "")
+    return bool(key) and key != EMBEDDED_DASHSCOPE_KEY and bool(os.environ.get("DASHSCOPE_HTTP_BASE_URL"))
+
+
+class _Lifespan:
+    """Runs one sub-app's lifespan protocol as a task; ``state`` is what its startup yielded."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.state: dict[str, Any] = {}
+        self._to_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._supported = True
+
+    async def startup(self) -> None:
+        """Raise ``RuntimeError`` if the app reports a failed startup."""
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.state}
+        self._task = asyncio.create_task(self._run(scope))
+        await self._to_app.put({"type": "lifespan.startup"})
+        message = await self._from_app.get()
+        if message["type"] == "lifespan.startup.failed":
+            raise RuntimeError(f"lifespan startup failed: {message.get('message', '')}")
+        if message["type"] == "_exited":
+            self._supported = False  # ASGI: an app that raises on lifespan does not support it
+
+    async def shutdown(self) -> None:
+        if self._task is None or not self._supported or self._task.done():
+            return
+        await self._to_app.put({"type": "lifespan.shutdown"})
+        try:
+            message = await asyncio.wait_for(self._from_app.get(), _SHUTDOWN_TIMEOUT_S)
+            if message["type"] == "lifespan.shutdown.failed":
+                log.error("lifespan shutdown failed: %s", message.get("message", ""))
+            await asyncio.wait_for(self._task, _SHUTDOWN_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            self._task.cancel()
+
+    async def _run(self, scope: Scope) -> None:
+        try:
+            await self.app(scope, self._to_app.get, self._from_app.put)
+        except BaseException as exc:  # noqa: BLE001 - reported to whoever waits
+            await self._from_app.put({"type": "_exited", "error": repr(exc)})
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            await self._from_app.put({"type": "_exited"})
+
+
+class _Unavailable(Exception):
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class _SubApp:
+    """An ASGI app built on first use, at most once, with its lifespan."""
+
+    def __init__(self, name: str, builder: Callable[[], ASGIApp]) -> None:
+        self.name = name
+        self._builder = builder
+        self._lock = threading.Lock()
+        self._app: ASGIApp | None = None
+        self.error: BaseException | None = None
+        self._lifespan: _Lifespan | None = None
+        self._started: asyncio.Future[None] | None = None
+
+    def get(self) -> ASGIApp:
+        """The app; raises the build error (every time) if building failed."""
+        with self._lock:
+            if self._app is None and self.error is None:
+                try:
+                    self._app = self._builder()
+                except Exception as exc:  # noqa: BLE001 - a broken function must not stop the others
+                    log.exception("building %s failed", self.name)
+                    self.error = exc
+            if self.error is not None:
+                raise _Unavailable(self.error)  # a fresh exception: re-raising one grows its traceback
+            assert self._app is not None
+            return self._app
+
+    async def ensure_started(self) -> dict[str, Any]:
+        """Run the app's lifespan startup once (concurrent callers wait); returns its state."""
+        if self._started is None:
+            self._started = asyncio.get_running_loop().create_future()
+            lifespan = _Lifespan(self.get())
+            try:
+                await lifespan.startup()
+            except Exception as exc:  # noqa: BLE001
+                log.error("%s: %s", self.name, exc)
+                self.error = exc
+                self._started.set_exception(exc)
+                self._started.exception()  # mark retrieved: waiters, if any, re-raise it themselves
+                raise
+            self._lifespan = lifespan
+            self._started.set_result(None)
+        else:
+            await asyncio.shield(self._started)
+        return self._lifespan.state if self._lifespan else {}
+
+    async def shutdown(self) -> None:
+        lifespan, self._lifespan, self._started = self._lifespan, None, None
+        if lifespan is not None:
+            await lifespan.shutdown()
+
+
+class LocalApp:
+    """The dispatcher: routes by s.yaml, plus the local-only endpoints."""
+
+    def __init__(self, manifest: Manifest, *, mount_dashscope: bool = True) -> None:
+        self.manifest = manifest
+        self.functions: dict[str, _SubApp] = {
+            key: _SubApp(f"function {key!r}", _factory_builder(spec)) for key, spec in manifest.functions.items()
+        }
+        self.dashscope = _SubApp("embedded DashScope", _dashscope_app) if mount_dashscope else None
+        self.objects = _SubApp("object store", _objects_app)
+        self._lifespan_running = False
+        self._openapi: dict[str, Any] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind not in ("http", "websocket"):
+            return
+        path = _route_path(scope)
+        if path == "/health":
+            await _send_json(scope, receive, send, 200, {"status": "ok"})
+        elif self.dashscope is not None and _under(path, DASHSCOPE_PREFIX):
+            child = {**scope, "root_path": scope.get("root_path", "") + DASHSCOPE_PREFIX}
+            await self._forward(self.dashscope, child, receive, send)
+        elif _under(path, OBJECTS_PREFIX):
+            await self._forward(self.objects, scope, receive, send)
+        elif path in ("/docs", "/redoc", "/openapi.json") and kind == "http":
+            await self._docs(path, scope, receive, send)
+        else:
+            await self._function(path, scope, receive, send)
+
+    async def _function(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.manifest.match(path)
+        if route is None:
+            await _send_json(scope, receive, send, 404,
+                             {"detail": f"Not Found: no function in s.yaml serves {path}"})
+            return
+        method = "GET" if scope["type"] == "websocket" else scope["method"]
+        if not route.allows(method):
+            # FC's custom domain refuses methods a route does not list; so do we
+            await _send_json(scope, receive, send, 405,
+                             {"detail": f"{method} is not routed for {route.pattern}"},
+                             headers=[(b"allow", ", ".join(route.methods).encode())])
+            return
+        await self._forward(self.functions[route.function.key], scope, receive, send)
+
+    async def _forward(self, sub: _SubApp, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            app = sub.get()
+            state = await sub.ensure_started() if self._lifespan_running else {}
+        except Exception as exc:  # noqa: BLE001
+            cause = exc.cause if isinstance(exc, _Unavailable) else exc
+            await _send_json(scope, receive, send, 500,
+                             {"detail": f"{sub.name} is unavailable: {type(cause).__name__}: {cause}"})
+            return
+        if state:
+            # like uvicorn: each request gets a shallow copy of the lifespan state
+            scope = {**scope, "state": {**scope.get("state", {}), **state}}
+        await app(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._lifespan_running = True
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self._lifespan_running = False
+                for sub in self._all_subapps():
+                    try:
+                        await sub.shutdown()
+                    except Exception:  # noqa: BLE001 - shut the others down anyway
+                        log.exception("shutting down %s failed", sub.name)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _all_subapps(self) -> list[_SubApp]:
+        subs = list(self.functions.values()) + [self.objects]
+        return subs + ([self.dashscope] if self.dashscope else [])
+
+    async def _docs(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+        openapi_url = scope.get("root_path", "").rstrip("/") + "/openapi.json"
+        if path == "/docs":
+            response = docs.swagger_ui_page(openapi_url, _TITLE)
+        elif path == "/redoc":
+            response = docs.redoc_page(openapi_url, _TITLE)
+        else:
+            await _send_bytes(send, 200, docs.dumps(self.openapi()), b"application/json")
+            return
+        await response(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        """The merged OpenAPI document of every function (builds them all, once)."""
+        if self._openapi is None:
+            specs: dict[str, dict[str, Any]] = {}
+            broken: list[str] = []
+            for key, sub in self.functions.items():
+                try:
+                    openapi = getattr(sub.get(), "openapi", None)
+                    if openapi is not None:  # FastAPI apps; anything else has no document
+                        specs[key] = openapi()
+                except Exception as exc:  # noqa: BLE001
+                    cause = exc.cause if isinstance(exc, _Unavailable) else exc
+                    broken.append(f"`{key}` ({type(cause).__name__}: {cause})")
+            description = "Every function of s.yaml, served by `voicefn serve`, as routed by its custom domain."
+            if broken:
+                description += "\n\nUnavailable: " + "; ".join(broken)
+            self._openapi = docs.merge_openapi(
+                specs, title=_TITLE, version=voicefn.__version__, description=description,
+                keep=lambda key, path: self.manifest.match_route(path) is self.manifest.functions[key])
+        return self._openapi
+
+
+def build_local_app(manifest: Manifest, *, mount_dashscope: bool = True) -> LocalApp:
+    """One ASGI app serving every function of ``manifest`` (and the embedded DashScope)."""
+    return LocalApp(manifest, mount_dashscope=mount_dashscope)
+
+
+def _factory_builder(spec: FunctionSpec) -> Callable[[], ASGIApp]:
+    def build() -> ASGIApp:
+        module_name, _, attr = spec.app_factory.partition(":")
+        factory = getattr(importlib.import_module(module_name), attr)
+        return factory()
+    return build
+
+
+def _dashscope_app() -> ASGIApp:
+    from voicefn_local.dashscope import create_dashscope_app
+
+    return create_dashscope_app()
+
+
+def _objects_app() -> ASGIApp:
+    from fastapi import FastAPI
+
+    from voicefn.services import get_services
+    from voicefn_local.object_server import object_router
+
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.include_router(object_router(lambda: get_services().objects))
+    return app
+
+
+def _route_path(scope: Scope) -> str:
+    # like starlette's get_route_path: the path below root_path, when the server includes it
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        return path[len(root):] or "/"
+    return path
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+async def _send_json(scope: Scope, receive: Receive, send: Send, status: int, body: dict[str, Any],
+                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    if scope["type"] == "websocket":
+        # refused before accept: uvicorn answers the handshake with 403
+        await send({"type": "websocket.close", "code": 1008 if status < 500 else 1011})
+        return
+    await _send_bytes(send, status, json.dumps(body).encode(), b"application/json", headers)
+
+
+async def _send_bytes(send: Send, status: int, body: bytes, content_type: bytes,
+                      headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+                            *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
