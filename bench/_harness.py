@@ -20,7 +20,7 @@ from typing import Iterator
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_JWT_SECRET = "bench-secret-not-for-production"
+BENCH_JWT_SECRET = "bench-secret-not-for-production-use-32b"
 
 
 def free_port() -> int:

@@ -41,10 +41,16 @@ async def direct_once(ws_url: str, text: str) -> float:
             "model": "cosyvoice-v3-flash", "task_group": "audio", "task": "tts", "function": "SpeechSynthesizer",
             "input": {"text": text}}}))
         await ws.send(json.dumps({"header": {"action": "finish-task", **header}, "payload": {"input": {}}}))
-        while True:
+        first = None
+        while True:  # read to task-finished so the connection closes cleanly
             message = await ws.recv()
             if isinstance(message, bytes):
-                return time.perf_counter() - start
+                first = first or time.perf_counter() - start
+            elif json.loads(message)["header"]["event"] in ("task-finished", "task-failed"):
+                break
+    if first is None:
+        raise RuntimeError("no audio")
+    return first
 
 
 async def voicefn_once(client: httpx.AsyncClient, text: str) -> float:
@@ -52,9 +58,12 @@ async def voicefn_once(client: httpx.AsyncClient, text: str) -> float:
     async with client.stream("POST", "/api/audio/tts/synthesize", json={
             "model": "cosyvoice-v3-flash", "voice": "longanyang", "text": text, "stream": True}) as response:
         response.raise_for_status()
-        async for _ in response.aiter_raw():
-            return time.perf_counter() - start
-    raise RuntimeError("empty stream")
+        first = None
+        async for _ in response.aiter_raw():  # read it all, like a player would
+            first = first or time.perf_counter() - start
+    if first is None:
+        raise RuntimeError("empty stream")
+    return first
 
 
 async def main() -> None:

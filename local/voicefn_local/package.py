@@ -28,7 +28,8 @@ from pathlib import Path
 from voicefn_local.manifest import FunctionSpec, Manifest
 
 __all__ = ["Artifact", "PackageError", "TARGET_PLATFORMS", "TARGET_PYTHON", "build_function_zip",
-           "build_layer", "build_packages", "format_table", "install_dependencies", "layer_requirements"]
+           "build_layer", "build_packages", "format_table", "install_dependencies", "layer_requirements",
+           "requirements_for_target"]
 
 TARGET_PYTHON = "3.12"   # FC python3.12 and custom.debian11 (see s.yaml)
 TARGET_PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64")
@@ -76,7 +77,8 @@ def build_layer(root: Path, out_dir: Path, *, deps: bool = True, run: Runner = s
     with tempfile.TemporaryDirectory(prefix="voicefn-layer-") as tmp:
         if deps:
             target = Path(tmp) / "python"
-            install_dependencies(layer_requirements(root / "pyproject.toml"), target, run=run)
+            requirements = requirements_for_target(layer_requirements(root / "pyproject.toml"))
+            install_dependencies(requirements, target, run=run)
             for rel, path in _files(target, DEPS_EXCLUDED_DIRS):
                 # console scripts carry this machine's interpreter path: useless on FC
                 if not rel.startswith("bin/") and not rel.startswith("voicefn/"):
@@ -129,6 +131,27 @@ def layer_requirements(pyproject: Path, extras: Sequence[str] = LAYER_EXTRAS) ->
     return found
 
 
+def requirements_for_target(requirements: Iterable[str], python_version: str = TARGET_PYTHON) -> list[str]:
+    """Keep the requirements whose markers hold on FC's interpreter, without their markers.
+
+    pip evaluates markers against the interpreter running it even with ``--python-version``, so a
+    ``python_version < '3.11'`` pin would be chosen (or dropped) by this machine, not by FC.
+    """
+    from packaging.requirements import Requirement  # pip's own parser; installed with pytest (dev)
+
+    target = {"python_version": python_version, "python_full_version": f"{python_version}.0",
+              "implementation_name": "cpython", "platform_python_implementation": "CPython",
+              "sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64",
+              "os_name": "posix", "extra": ""}
+    kept = []
+    for line in requirements:
+        requirement = Requirement(line)
+        if requirement.marker is None or requirement.marker.evaluate(target):
+            requirement.marker = None
+            kept.append(str(requirement))
+    return kept
+
+
 def install_dependencies(requirements: Sequence[str], target: Path, *, run: Runner = subprocess.run,
                          python_version: str = TARGET_PYTHON,
                          platforms: Sequence[str] = TARGET_PLATFORMS) -> None:
@@ -159,8 +182,10 @@ def install_dependencies(requirements: Sequence[str], target: Path, *, run: Runn
 def _sdist_only(requirements: Sequence[str], tmp: Path, run: Runner) -> list[str]:
     """``name==version`` of every resolved distribution that pip would build from an sdist."""
     report = tmp / "resolve.json"
-    _pip(run, ["install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report),
-               *requirements])
+    # resolved by this machine's pip, which only has to spot the sdists: the final install checks
+    # Requires-Python against FC's interpreter
+    _pip(run, ["install", "--dry-run", "--ignore-installed", "--ignore-requires-python", "--quiet",
+               "--report", str(report), *requirements])
     if not report.is_file():
         return []
     pins = []

@@ -18,6 +18,7 @@ from voicefn_local.package import (
     format_table,
     install_dependencies,
     layer_requirements,
+    requirements_for_target,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,12 +112,20 @@ def test_zips_are_reproducible(fake_repo: Path, tmp_path: Path) -> None:
 
 
 def test_layer_requirements_are_the_runtime_deps_and_the_audio_extra() -> None:
-    reqs = layer_requirements(ROOT / "pyproject.toml")
+    reqs = requirements_for_target(layer_requirements(ROOT / "pyproject.toml"), "3.12")
     assert "fastapi==0.165.0" in reqs and "oss2==2.19.1" in reqs
     assert "numpy==2.4.6" in reqs and "lameenc==1.9.0" in reqs  # the audio extra
     names = " ".join(reqs)
+    assert ";" not in names  # markers were decided for FC's interpreter, not left to pip
     for dev_only in ("pytest", "espeakng-loader", "pocketsphinx", "dashscope", "moto"):
         assert dev_only not in names
+
+
+def test_markers_are_evaluated_for_the_target_interpreter() -> None:
+    pins = ["a==2; python_version >= '3.11'", "a==1; python_version < '3.11'", "b==1",
+            "c==1; sys_platform == 'win32'"]
+    assert requirements_for_target(pins, "3.12") == ["a==2", "b==1"]
+    assert requirements_for_target(pins, "3.10") == ["a==1", "b==1"]
 
 
 def test_layer_requirements_expand_self_references(tmp_path: Path) -> None:

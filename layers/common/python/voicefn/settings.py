@@ -80,6 +80,7 @@ class Settings:
     ots_instance: str | None = None
     fc_account_id: str | None = None
     fc_region: str | None = None
+    fc_function_prefix: str = "voicefn-"
 
     # product limits
     cors_origins: tuple[str, ...] = ("*",)
@@ -133,6 +134,7 @@ def load_settings() -> Settings:
         ots_instance=_env("OTS_INSTANCE"),
         fc_account_id=_env("FC_ACCOUNT_ID"),
         fc_region=_env("FC_REGION"),
+        fc_function_prefix=_env("VOICEFN_FUNCTION_PREFIX", "voicefn-") or "",
         cors_origins=_env_list("VOICEFN_CORS_ORIGINS", "*"),
         tts_max_chars=_env_int("VOICEFN_TTS_MAX_CHARS", 2000),
         tts_long_max_chars=_env_int("VOICEFN_TTS_LONG_MAX_CHARS", 200_000),

@@ -19,6 +19,7 @@ from voicefn.dashscope.tts_ws import (
     synthesize,
     synthesize_to_bytes,
 )
+from voicefn.dashscope.ws_pool import loop_pool
 from voicefn.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -56,6 +57,7 @@ class DashScopeClient:
         """A duplex session (many texts, one task) with this client's URL and timeouts."""
         options.setdefault("connect_timeout_s", min(self.timeout_s, 10.0))
         options.setdefault("idle_timeout_s", self.timeout_s)
+        options.setdefault("pool", loop_pool())
         return CosyVoiceSession(self.ws_url, api_key, model=model, voice=voice, format=format,
                                 sample_rate=sample_rate, **options)
 
@@ -68,7 +70,8 @@ class DashScopeClient:
         """
         return synthesize(self.ws_url, api_key, text=text, model=model, voice=voice,
                           format=format, sample_rate=sample_rate, timeout_s=self.timeout_s,
-                          retries=self.retries, retry_budget_s=self.retry_budget_s, **options)
+                          retries=self.retries, retry_budget_s=self.retry_budget_s, pool=loop_pool(),
+                          **options)
 
     async def tts_bytes(self, *, api_key: str, text: str, model: str, voice: str, format: str,
                         sample_rate: int, **options: Any) -> SynthesisResult:
@@ -76,7 +79,7 @@ class DashScopeClient:
         async def attempt() -> SynthesisResult:
             return await synthesize_to_bytes(
                 self.ws_url, api_key, text=text, model=model, voice=voice, format=format,
-                sample_rate=sample_rate, timeout_s=self.timeout_s, **options)
+                sample_rate=sample_rate, timeout_s=self.timeout_s, pool=loop_pool(), **options)
 
         return await self._retrying(attempt)
 

@@ -33,6 +33,7 @@ from voicefn.dashscope.tts_ws_messages import (
     encode,
 )
 from voicefn.dashscope.useragent import USER_AGENT
+from voicefn.dashscope.ws_pool import ConnectionPool, pool_key
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
@@ -89,8 +90,12 @@ class CosyVoiceSession:
                  enable_ssml: bool = False, bit_rate: int | None = None,
                  extra: dict[str, Any] | None = None, connect_timeout_s: float = 10.0,
                  idle_timeout_s: float = 30.0, max_queue: int = 16,
-                 task_id: str | None = None) -> None:
+                 task_id: str | None = None, pool: ConnectionPool | None = None) -> None:
         self.ws_url = ws_url
+        self._pool = pool
+        self._pool_key = pool_key(ws_url, api_key) if pool is not None else ""
+        self._clean_finish = False
+        self.reused_connection = False
         self._api_key = api_key
         self.model = model
         self.enable_ssml = enable_ssml
@@ -146,6 +151,8 @@ class CosyVoiceSession:
         if self._ws is not None:
             raise RuntimeError("the CosyVoice session is already open")
         self.started_at = time.monotonic()
+        if self._pool is not None and await self._open_pooled():
+            return
         try:
             self._ws = await connect(
                 self.ws_url,
@@ -163,6 +170,21 @@ class CosyVoiceSession:
                                 f"could not connect to DashScope ({type(e).__name__})") from None
         await self._send(self._run_task)
         await self._wait_started()
+
+    async def _open_pooled(self) -> bool:
+        """Start the task on a warm connection. False when none is left that still works."""
+        from websockets.exceptions import ConnectionClosed
+
+        assert self._pool is not None
+        while (ws := self._pool.take(self._pool_key)) is not None:
+            try:
+                await ws.send(encode(self._run_task))
+            except ConnectionClosed:
+                continue  # closed by the server while idle: try the next one
+            self._ws, self.reused_connection = ws, True
+            await self._wait_started()
+            return True
+        return False
 
     async def _wait_started(self) -> None:
         deadline = time.monotonic() + self.connect_timeout_s
@@ -201,6 +223,7 @@ class CosyVoiceSession:
             self.characters = usage["characters"]  # cumulative: the last value is the total
         if event == "task-finished":
             self._done = True
+            self._clean_finish = not self._cancel_sent
             self.request_uuid = (header.get("attributes") or {}).get("request_uuid")
         elif event == "task-failed":
             self._done = True
@@ -283,6 +306,8 @@ class CosyVoiceSession:
         if ws is None or self._closed:
             return
         self._closed = True
+        if self._pool is not None and self._clean_finish and self._pool.give(self._pool_key, ws):
+            return  # warm for the next task
         if not self._done and not self._cancel_sent:
             self._cancel_sent = True
             cancel = encode(build_finish_task(self.task_id, cancel=True))
@@ -373,7 +398,7 @@ def synthesize(ws_url: str, api_key: str, *, text: str, model: str, voice: str, 
                enable_ssml: bool = False, bit_rate: int | None = None,
                extra: dict[str, Any] | None = None, timeout_s: float = 30.0,
                connect_timeout_s: float | None = None, retries: int = 0,
-               retry_budget_s: float = 0.0) -> SynthesisStream:
+               retry_budget_s: float = 0.0, pool: ConnectionPool | None = None) -> SynthesisStream:
     """One text, one task (run-task, one continue-task, finish-task); iterate the result.
 
     ``timeout_s`` bounds every wait for upstream data (connecting and task start are bounded by
@@ -384,7 +409,7 @@ def synthesize(ws_url: str, api_key: str, *, text: str, model: str, voice: str, 
             ws_url, api_key, model=model, voice=voice, format=format, sample_rate=sample_rate,
             volume=volume, rate=rate, pitch=pitch, instruction=instruction,
             language_hints=language_hints, enable_ssml=enable_ssml, bit_rate=bit_rate,
-            extra=extra, idle_timeout_s=timeout_s,
+            extra=extra, idle_timeout_s=timeout_s, pool=pool,
             connect_timeout_s=connect_timeout_s if connect_timeout_s is not None
             else min(timeout_s, 10.0))
 

@@ -38,8 +38,11 @@ class FcInvoker:
 
     def __init__(self, account_id: str, region: str, *, access_key_id: str, access_key_secret: str,
                  security_token: str | None = None, qualifier: str = "LATEST",
-                 endpoint: str | None = None, protocol: str | None = None) -> None:
+                 endpoint: str | None = None, protocol: str | None = None,
+                 function_prefix: str = "") -> None:
         self.account_id = account_id
+        # logical names ("tts") are deployed with a prefix ("voicefn-tts", s.yaml functionName)
+        self.function_prefix = function_prefix
         self.region = region
         self.qualifier = qualifier
         # the data-plane endpoint for invocations (fc_reference §2.4)
@@ -62,7 +65,8 @@ class FcInvoker:
             raise RuntimeError("FC invocation needs FC_ACCOUNT_ID, FC_REGION and the function role's "
                                "ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET")
         return cls(account, region, access_key_id=key_id, access_key_secret=secret,
-                   security_token=env.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None)
+                   security_token=env.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None,
+                   function_prefix=getattr(settings, "fc_function_prefix", ""))
 
     @property
     def client(self) -> Any:
@@ -97,7 +101,7 @@ class FcInvoker:
 
         request, headers = self.build_request(payload, idempotency_key)
         try:
-            response = self.client.invoke_function_with_options(function, request, headers,
+            response = self.client.invoke_function_with_options(self.function_prefix + function, request, headers,
                                                                 util_models.RuntimeOptions())
         except Exception as exc:  # the SDK's TeaException family; keep only what is safe to log
             code = getattr(exc, "code", None) or type(exc).__name__
