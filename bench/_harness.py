@@ -76,6 +76,11 @@ def median_ms(samples: list[float]) -> float:
 
 
 def summary(name: str, samples: list[float]) -> str:
-    qs = statistics.quantiles(samples, n=10) if len(samples) >= 10 else [min(samples)] * 9
-    return (f"{name:<28} median {median_ms(samples):8.1f} ms   p10 {qs[0] * 1000:8.1f}   "
-            f"p90 {qs[-1] * 1000:8.1f}   n={len(samples)}")
+    """Median with p10/p90 (min/max when there are too few samples for deciles)."""
+    if len(samples) >= 10:
+        qs = statistics.quantiles(samples, n=10)
+        low, high, labels = qs[0], qs[-1], ("p10", "p90")
+    else:
+        low, high, labels = min(samples), max(samples), ("min", "max")
+    return (f"{name:<28} median {median_ms(samples):8.1f} ms   {labels[0]} {low * 1000:8.1f}   "
+            f"{labels[1]} {high * 1000:8.1f}   n={len(samples)}")

@@ -18,7 +18,7 @@ import time
 
 from _harness import ROOT, free_port, summary, wait_healthy
 
-ROUNDS = 8
+ROUNDS = 12
 SERVE = "from voicefn.web.server import serve; serve('voicefn_tts.app:create_app')"
 EAGER = "import dashscope, oss2, tablestore, fastapi; " + SERVE
 
