@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from voicefn.audio.encode import make_stream_encoder
 from voicefn.billing import billable_characters
@@ -68,7 +68,10 @@ async def inference_ws(websocket: WebSocket) -> None:
         await _deny(websocket, err)
         return
     await websocket.accept()
-    await _Connection(websocket, state, fault).serve()
+    try:
+        await _Connection(websocket, state, fault).serve()
+    except WebSocketDisconnect:
+        pass  # the client left while we were sending: normal for a cancelled or abandoned task
 
 
 async def _deny(websocket: WebSocket, err: DashScopeError) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from voicefn.dashscope import client as client_module
-from voicefn.dashscope.client import DashScopeClient, get_client, reset_client
+from voicefn.dashscope.client import DashScopeClient
 from voicefn.dashscope.errors import UpstreamError
 from voicefn.dashscope.http import DashScopeHttp
 from voicefn.settings import Settings, reset_settings
@@ -31,21 +30,22 @@ def test_from_settings_takes_urls_timeouts_and_policy():
     assert c.http.base_url == "http://h/api/v1"
 
 
-def test_get_client_is_one_per_process_until_reset(monkeypatch):
+def test_services_hold_one_client_per_process(monkeypatch):
+    from voicefn.services import get_services, reset_services
+
     monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", "http://first/api/v1")
     reset_settings()
-    reset_client()
+    reset_services()
     try:
-        a = get_client()
-        assert get_client() is a and a.http_url == "http://first/api/v1"
+        a = get_services().dashscope
+        assert get_services().dashscope is a and a.http_url == "http://first/api/v1"
         monkeypatch.setenv("DASHSCOPE_HTTP_BASE_URL", "http://second/api/v1")
         reset_settings()
-        reset_client()
-        assert get_client() is not a and get_client().http_url == "http://second/api/v1"
+        reset_services()
+        assert get_services().dashscope.http_url == "http://second/api/v1"
     finally:
-        reset_client()
+        reset_services()
         reset_settings()
-    assert client_module._client is None
 
 
 async def test_tts_bytes_retries_a_failed_task(cosyvoice):

@@ -43,27 +43,15 @@ class Services:
 
     @cached_property
     def objects(self) -> ObjectStore:
-        s = self.settings
-        if s.object_store == "oss":
-            from voicefn.storage.oss_objects import OssObjectStore
+        from voicefn.storage.factory import object_store_from_settings
 
-            return OssObjectStore.from_settings(s)
-        from voicefn.storage.local_objects import LocalObjectStore
-
-        return LocalObjectStore(s.objects_dir, s.oss_bucket, s.public_base_url,
-                                self.derived_secret("local-object-urls"))
+        return object_store_from_settings(self.settings)
 
     @cached_property
     def state(self) -> StateStore:
-        s = self.settings
-        if s.state_store == "tablestore":
-            from voicefn.storage.tablestore_state import TablestoreStateStore
+        from voicefn.storage.factory import state_store_from_settings
 
-            return TablestoreStateStore.from_settings(s)
-        from voicefn.storage.sqlite_state import SqliteStateStore
-
-        s.data_dir.mkdir(parents=True, exist_ok=True)
-        return SqliteStateStore(s.sqlite_path)
+        return state_store_from_settings(self.settings)
 
     @cached_property
     def invoker(self) -> Invoker:

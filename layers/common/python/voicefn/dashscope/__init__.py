@@ -20,7 +20,7 @@ _EXPORTS = {
     "qwen_tts": "tts_http", "qwen_tts_stream": "tts_http", "cosyvoice_http_tts": "tts_http",
     "cosyvoice_http_tts_stream": "tts_http",
     "SynthesisResult": "results", "QwenTtsResult": "results", "CosyVoiceHttpResult": "results",
-    "DashScopeClient": "client", "get_client": "client", "reset_client": "client",
+    "DashScopeClient": "client",
 }
 
 __all__ = sorted(_EXPORTS)

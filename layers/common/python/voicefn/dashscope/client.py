@@ -1,6 +1,6 @@
 """The process-wide DashScope client: base URLs, one shared HTTP client, timeouts, retry policy.
 
-Built once per FC instance from settings (:func:`get_client`), so connections are pooled across
+Built once per FC instance (``voicefn.services.get_services().dashscope``), so connections are pooled across
 invocations. API keys are per call: users may bring their own.
 """
 
@@ -97,20 +97,3 @@ class DashScopeClient:
                         language_type: str | None = None) -> HttpAudioStream:
         return qwen_tts_stream(self.http, api_key=api_key, model=model, text=text, voice=voice,
                                language_type=language_type)
-
-
-_client: DashScopeClient | None = None
-
-
-def get_client() -> DashScopeClient:
-    """The instance's client, built from settings on first use."""
-    global _client
-    if _client is None:
-        _client = DashScopeClient.from_settings()
-    return _client
-
-
-def reset_client() -> None:
-    """Forget the client (tests change settings). Its pooled connections are dropped with it."""
-    global _client
-    _client = None

@@ -43,7 +43,7 @@ async def synthesize_long(services: Services, principal: Principal, params: TtsP
     service = TtsService(services)
     hit = await service.cached(params)
     if hit is not None:
-        result = await service._record(principal, params, hit, bill=Decimal(0), cached=True,
+        result = await service.record_result(principal, params, hit, bill=Decimal(0), cached=True,
                                         idempotency_key=idempotency_key)
         if on_progress:
             await on_progress(hit.segments, hit.segments)

@@ -10,7 +10,6 @@ from typing import Any, Awaitable, Callable
 from voicefn.apikeys import resolve_api_key
 from voicefn.auth.principal import Principal
 from voicefn.billing import format_money, tts_bill
-from voicefn.errors import ApiError
 from voicefn.history import record_history
 from voicefn.services import Services
 from voicefn.text.clean import normalize_for_cache
@@ -101,7 +100,7 @@ class TtsService:
         api_key = await self.prepare(principal, params)
         hit = await self.cached(params)
         if hit is not None:
-            return await self._record(principal, params, hit, bill=Decimal(0), cached=True,
+            return await self.record_result(principal, params, hit, bill=Decimal(0), cached=True,
                                       idempotency_key=idempotency_key)
         result = await self.services.dashscope.tts_bytes(api_key=api_key, **upstream_args(params))
         return await self.finish_synthesis(principal, params, result.audio, result.characters,
@@ -117,7 +116,7 @@ class TtsService:
         info = await store_audio(self.services.objects, audio, params.format, params.sample_rate)
         await self.remember(params, info.key, duration, characters, segments)
         audio_ref = CachedAudio(info.key, duration, characters, segments)
-        return await self._record(principal, params, audio_ref, bill=tts_bill(params.model, characters),
+        return await self.record_result(principal, params, audio_ref, bill=tts_bill(params.model, characters),
                                   cached=False, idempotency_key=idempotency_key)
 
     async def bill_unstored(self, principal: Principal, params: TtsParams, characters: int,
@@ -129,7 +128,7 @@ class TtsService:
             bill=format_money(tts_bill(params.model, characters)), voice_id=params.voice,
             extra={"characters": characters})
 
-    async def _record(self, principal: Principal, params: TtsParams, audio: CachedAudio, *,
+    async def record_result(self, principal: Principal, params: TtsParams, audio: CachedAudio, *,
                       bill: Decimal, cached: bool, idempotency_key: str | None) -> SynthesisResult:
         extra = {"cached": True} if cached else {}
         if audio.segments > 1:
@@ -170,8 +169,3 @@ async def gather_bounded(jobs: list[Callable[[], Awaitable[Any]]], limit: int) -
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
-
-
-def require(condition: bool, code: str, message: str, param: str | None = None) -> None:
-    if not condition:
-        raise ApiError(code, message, param=param)

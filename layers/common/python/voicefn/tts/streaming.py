@@ -148,7 +148,7 @@ async def open_stream(services: Services, principal: Principal, params: TtsParam
     api_key = await service.prepare(principal, params, max_chars=max_chars)
     hit = await service.cached(params)
     if hit is not None:
-        await service._record(principal, params, hit, bill=Decimal(0), cached=True, idempotency_key=None)
+        await service.record_result(principal, params, hit, bill=Decimal(0), cached=True, idempotency_key=None)
         return CachedAudioStream(services, params, hit)
     pieces = list(texts) if texts is not None else [params.text]
     if uses_ssml(params.text):
