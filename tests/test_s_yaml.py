@@ -19,10 +19,8 @@ import yaml
 from voicefn_local.manifest import FunctionSpec, Manifest, load_manifest, resolve_expressions
 
 ROOT = Path(__file__).resolve().parents[1]
-# The fc3 component's props schema (devsapp/fc3 src/schema.json, MIT): a vendored copy if the repo
-# has one, else the project's shared reference folder.
-FC3_SCHEMA_CANDIDATES = (ROOT / "tests" / "data" / "fc3" / "schema.json",
-                         Path("/work/shared/reference/fc3/schema.json"))
+# The fc3 component's props schema (devsapp/fc3 src/schema.json at 4ca1c1b, MIT licence), vendored.
+FC3_SCHEMA = ROOT / "tests" / "data" / "fc3" / "schema.json"
 SAMPLE_ACCOUNT_ID = "1234567890123456"
 
 # The props the fc3-domain component requires and checks, from devsapp/fc3-domain src/schema.json
@@ -67,10 +65,7 @@ def _sample(value: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def fc3_schema() -> dict[str, Any]:
-    for candidate in FC3_SCHEMA_CANDIDATES:
-        if candidate.is_file():
-            return json.loads(candidate.read_text())
-    pytest.skip(f"the fc3 props schema is not available (looked in {', '.join(map(str, FC3_SCHEMA_CANDIDATES))})")
+    return json.loads(FC3_SCHEMA.read_text())
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-# shared/ sits beside the repository, in CI's checkout as on a developer's machine.
-CAPTURE = Path(__file__).resolve().parents[4] / "shared/reference/dashscope_sdk_capture.jsonl"
+# A copy of shared/reference's capture, kept with the tests so a bare checkout can run them.
+CAPTURE = Path(__file__).resolve().parents[2] / "data/reference/dashscope_sdk_capture.jsonl"
 
 
 def load_capture() -> list[dict[str, Any]]:

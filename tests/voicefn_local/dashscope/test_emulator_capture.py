@@ -19,7 +19,7 @@ from tests.voicefn_local.dashscope.ds_helpers import WsSession, event_kind
 from voicefn_local.dashscope import EmulatorConfig, create_dashscope_app
 from voicefn_local.servers import ServerHandle, run_in_thread
 
-CAPTURE = Path("/work/shared/reference/dashscope_sdk_capture.jsonl")
+CAPTURE = Path(__file__).resolve().parents[2] / "data/reference/dashscope_sdk_capture.jsonl"
 TTS_PATHS = ("/api/v1/services/audio/tts/SpeechSynthesizer",
              "/api/v1/services/aigc/multimodal-generation/generation")
 # Headers whose value is fixed by the SDK (not by the machine, session or body length).
