@@ -101,7 +101,10 @@ def build_function_zip(spec: FunctionSpec, out_dir: Path) -> Artifact:
 
 def layer_requirements(pyproject: Path, extras: Sequence[str] = LAYER_EXTRAS) -> list[str]:
     """``[project].dependencies`` plus ``extras``, with ``voicefn[x]`` self-references expanded."""
-    import tomllib  # 3.11+, like the pins themselves (fastapi 0.165 needs Python >= 3.11)
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser, as a package
+        import tomli as tomllib
 
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     name = project["name"]

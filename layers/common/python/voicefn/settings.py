@@ -68,6 +68,7 @@ class Settings:
 
     # secrets
     master_key: str | None = None
+    callback_secret: str | None = None
 
     # adapters
     object_store: str = "local"
@@ -124,6 +125,7 @@ def load_settings() -> Settings:
         upstream_retries=_env_int("VOICEFN_UPSTREAM_RETRIES", 2),
         upstream_retry_budget_s=_env_float("VOICEFN_UPSTREAM_RETRY_BUDGET_S", 20.0),
         master_key=_env("VOICEFN_MASTER_KEY"),
+        callback_secret=_env("VOICEFN_CALLBACK_SECRET"),
         object_store=_env("VOICEFN_OBJECT_STORE", "oss" if cloud else "local") or "local",
         state_store=_env("VOICEFN_STATE_STORE", "tablestore" if cloud else "sqlite") or "sqlite",
         invoker=_env("VOICEFN_INVOKER", "fc" if cloud else "inprocess") or "inprocess",

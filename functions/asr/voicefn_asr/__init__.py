@@ -1,0 +1,1 @@
+"""The asr function: sync recognition, file transcription tasks, OSS-upload-triggered transcription."""

@@ -1,0 +1,1 @@
+"""The asr function's routers, one per contract."""

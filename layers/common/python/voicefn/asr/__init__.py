@@ -1,0 +1,1 @@
+"""Speech recognition as a service of the layer: sync recognition and file transcription tasks."""

@@ -1,0 +1,245 @@
+"""File transcription tasks (seed 003 §2.2–2.3): submit once, poll, bill once, never hang.
+
+A task row is created first (its id may be derived from an event, so a redelivered event finds
+it), then a job moves it on: the job that flips PENDING → RUNNING is the only one that submits
+to DashScope; every later run (a retry, a redelivery, a restart, a client's GET) only polls. The
+result is written with conditional updates, and the bill is *set* on the task's history record
+(never added), so however many times finishing runs, one bill is recorded. A task that outlives
+its deadline ends FAILED with the reason: nothing stays RUNNING forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from voicefn.apikeys import resolve_api_key
+from voicefn.auth.principal import Principal
+from voicefn.billing import asr_bill, format_money
+from voicefn.dashscope.errors import UpstreamError, to_api_error
+from voicefn.errors import ApiError
+from voicefn.history import record_history, utc_now
+from voicefn.logging import get_logger
+from voicefn.services import Services
+from voicefn.tasks import create_task, fail_task, public_task
+
+FILETRANS_MODELS = ("qwen3-asr-flash-filetrans",)
+KIND = "asr_filetrans"
+TASK_DEADLINE_S = 6 * 3600          # DashScope keeps results 24 h; a task this old has failed
+SUBMIT_TAKEOVER_S = 120             # a RUNNING task with no upstream id this old lost its submitter
+POLL_SLICE_S = 480                  # poll this long per invocation (FC timeout 600 s), then re-enqueue
+RESULT_MAX_BYTES = 32 * 1024 * 1024
+SIGNED_URL_TTL_S = 24 * 3600
+_NAMESPACE = uuid.UUID("6f1c3f0e-6a3b-4f57-9b8e-5b7d2b9c1a10")
+
+log = get_logger(__name__)
+
+
+def task_id_for_event(event_key: str) -> str:
+    """The same event always names the same task: a redelivery finds it instead of making one."""
+    return str(uuid.uuid5(_NAMESPACE, event_key))
+
+
+def redact_url(url: str) -> str:
+    """History keeps where audio came from, not the signatures in its query string."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def check_model(model: str) -> None:
+    if model not in FILETRANS_MODELS:
+        raise ApiError("INVALID_MODEL", f"unknown model {model!r} for file transcription; use "
+                       f"{', '.join(FILETRANS_MODELS)}", param="model")
+
+
+async def check_file_url(services: Services, file_url: str) -> dict[str, Any]:
+    """Where DashScope will read the audio: our own object (by key) or a public URL."""
+    from voicefn.net.ssrf import UnsafeUrl, check_public_url
+
+    key = services.objects.key_from_url(file_url)
+    if key is not None:
+        if await services.objects.head(key) is None:
+            raise ApiError("INVALID_PARAMETER", "file_url points to an object that does not exist", param="file_url")
+        return {"object_key": key}
+    try:
+        await asyncio.to_thread(check_public_url, file_url)
+    except UnsafeUrl as exc:
+        raise ApiError("INVALID_PARAMETER", f"file_url: {exc}", param="file_url") from exc
+    return {"file_url": file_url}
+
+
+async def create_transcription(services: Services, principal: Principal, *, model: str,
+                               source: dict[str, Any], language: str | None = None, enable_itn: bool = False,
+                               channel_id: list[int] | None = None, callback_url: str | None = None,
+                               task_id: str | None = None, origin: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Create (or find, for a known ``task_id``) the task and its PENDING history record."""
+    request = {"model": model, **source, "language": language, "enable_itn": enable_itn,
+               "channel_id": channel_id or [0], "callback_url": callback_url,
+               "principal": {"user_id": principal.user_id, "kind": principal.kind, "service": principal.service}}
+    task = await create_task(services.state, owner=principal.user_id, kind=KIND, request=request, task_id=task_id)
+    if task.get("record_id") is None:
+        shown = {"file_url": redact_url(source["file_url"])} if "file_url" in source else {"object_key": source.get("object_key")}
+        record_id = await record_history(
+            services.state, principal.user_id, type="asr", model=model, input={**shown, **(origin or {})},
+            bill="0", status="PENDING", extra={"task_id": task["task_id"]}, idempotency_key=f"task:{task['task_id']}")
+        await services.state.update_task(task["task_id"], {"record_id": record_id})
+        task["record_id"] = record_id
+    return task
+
+
+# -- the job ------------------------------------------------------------------------------------
+
+async def advance(services: Services, task_id: str, *, poll_for_s: float = POLL_SLICE_S,
+                  interval_s: float = 1.0) -> dict[str, Any] | None:
+    """Move the task on: submit if nobody has, then poll until it ends or ``poll_for_s`` passes.
+    Returns the task, or None if it does not exist."""
+    task = await services.state.get_task(task_id)
+    if task is None or task["status"] in ("SUCCEEDED", "FAILED"):
+        return task
+    if _age_s(task) > TASK_DEADLINE_S:
+        await _fail(services, task, "TIMEOUT", f"transcription did not finish within {TASK_DEADLINE_S // 3600} h")
+        return await services.state.get_task(task_id)
+    principal = _principal(task)
+    try:
+        api_key = await resolve_api_key(principal, services)
+        task = await _ensure_submitted(services, task, api_key)
+        if task.get("upstream_task_id") is None:
+            return task  # another run is submitting it right now
+        deadline = time.monotonic() + poll_for_s
+        while True:
+            task = await _poll_once(services, task, api_key)
+            if task["status"] in ("SUCCEEDED", "FAILED") or time.monotonic() >= deadline:
+                return task
+            await asyncio.sleep(interval_s)
+            interval_s = min(interval_s * 1.5, 5.0)
+    except ApiError as err:
+        if err.status < 500 and err.status != 429:  # permanent (bad key, bad URL…): retrying cannot help
+            await _fail(services, task, err.code, err.message)
+            return await services.state.get_task(task_id)
+        raise  # throttled or upstream trouble: the job is retried, the deadline bounds it
+
+
+async def refresh(services: Services, task: dict[str, Any]) -> dict[str, Any]:
+    """One look upstream for a client's GET (no waiting): progress even if every job was lost."""
+    if task["status"] in ("SUCCEEDED", "FAILED"):
+        return task
+    try:
+        return await advance(services, task["task_id"], poll_for_s=0) or task
+    except (ApiError, UpstreamError) as exc:
+        log.warning("task refresh failed", extra={"task_id": task["task_id"], "error": type(exc).__name__})
+        return task
+
+
+async def _ensure_submitted(services: Services, task: dict[str, Any], api_key: str) -> dict[str, Any]:
+    if task.get("upstream_task_id"):
+        return task
+    now = utc_now()
+    claimed = await services.state.update_task(
+        task["task_id"], {"status": "RUNNING", "scheduled_time": now, "updated_at": now}, expect_status="PENDING")
+    if not claimed:
+        task = await services.state.get_task(task["task_id"]) or task
+        stale = _seconds_since(task.get("updated_at")) > SUBMIT_TAKEOVER_S
+        if task.get("upstream_task_id") or task["status"] != "RUNNING" or not stale:
+            return task
+        # the run that claimed it died before submitting: take over
+        await services.state.update_task(task["task_id"], {"updated_at": utc_now()}, expect_status="RUNNING")
+    req = task["request"]
+    file_url = req.get("file_url") or services.objects.signed_get_url(req["object_key"], SIGNED_URL_TTL_S)
+    try:
+        upstream_id = await services.dashscope.submit_transcription(
+            api_key=api_key, model=req["model"], file_url=file_url, channel_id=req.get("channel_id") or [0],
+            language=req.get("language"), enable_itn=bool(req.get("enable_itn")))
+    except UpstreamError as err:
+        raise to_api_error(err) from err
+    await services.state.update_task(task["task_id"], {"upstream_task_id": upstream_id, "updated_at": utc_now()})
+    task.update(upstream_task_id=upstream_id, status="RUNNING")
+    return task
+
+
+async def _poll_once(services: Services, task: dict[str, Any], api_key: str) -> dict[str, Any]:
+    try:
+        upstream = await services.dashscope.get_transcription_task(api_key=api_key, task_id=task["upstream_task_id"])
+    except UpstreamError as err:
+        raise to_api_error(err) from err
+    status = upstream.status
+    if status == "SUCCEEDED":
+        await _succeed(services, task, upstream)
+    elif status in ("FAILED", "CANCELED", "UNKNOWN"):
+        reason = upstream.message or ("the upstream task is gone" if status == "UNKNOWN" else status.lower())
+        await _fail(services, task, "UPSTREAM_ERROR", f"transcription {status.lower()}: {reason}")
+    return await services.state.get_task(task["task_id"]) or task
+
+
+async def _succeed(services: Services, task: dict[str, Any], upstream: Any) -> None:
+    req = task["request"]
+    try:
+        document = await services.dashscope.fetch_transcription(upstream.transcription_url, max_bytes=RESULT_MAX_BYTES)
+    except UpstreamError as err:
+        raise to_api_error(err) from err
+    transcripts = document.get("transcripts") or []
+    seconds = int(upstream.usage_seconds or 0)
+    channels = max(1, len(req.get("channel_id") or [0]))
+    bill = format_money(asr_bill(req["model"], seconds) * channels)
+    text = "\n".join(t.get("text", "") for t in transcripts if t.get("text"))
+    # the bill is set, not added: finishing twice records the same single bill
+    await services.state.update_history(task["owner"], task["record_id"], {
+        "bill": bill, "status": "SUCCEEDED", "output_text": text, "duration": seconds})
+    result = {"transcription_url": upstream.transcription_url, "transcripts": transcripts}
+    now = utc_now()
+    won = await services.state.update_task(task["task_id"], {
+        "status": "SUCCEEDED", "result": result, "usage": {"seconds": seconds}, "bill": bill,
+        "end_time": upstream.end_time or now, "updated_at": now}, expect_status=("PENDING", "RUNNING"))
+    if won:
+        await _notify(services, task["task_id"])
+
+
+async def _fail(services: Services, task: dict[str, Any], code: str, message: str) -> None:
+    await fail_task(services.state, task["task_id"], message, code)
+    if task.get("record_id") is not None:
+        await services.state.update_history(task["owner"], task["record_id"], {"status": "FAILED"})
+    await _notify(services, task["task_id"])
+
+
+async def _notify(services: Services, task_id: str) -> None:
+    from voicefn.asr.callbacks import deliver_callback
+
+    task = await services.state.get_task(task_id)
+    if task and task["request"].get("callback_url"):
+        await deliver_callback(services, task["request"]["callback_url"], public_transcription(task))
+
+
+def public_transcription(task: dict[str, Any]) -> dict[str, Any]:
+    """seed 003 §2.3: task_id, task_status, times, result with the transcripts inline, usage, bill."""
+    out = public_task(task)
+    out.pop("progress", None)
+    if task["status"] == "SUCCEEDED":
+        out["usage"] = task.get("usage") or {"seconds": 0}
+        out["bill"] = task.get("bill", "0")
+    if task.get("record_id") is not None:
+        out["record_id"] = task["record_id"]
+    return out
+
+
+def _principal(task: dict[str, Any]) -> Principal:
+    p = task["request"].get("principal") or {"user_id": task["owner"]}
+    return Principal(user_id=p["user_id"], kind=p.get("kind", "user"), service=p.get("service"))
+
+
+def _seconds_since(stamp: str | None) -> float:
+    if not stamp:
+        return float("inf")
+    try:
+        then = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return float("inf")
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=timezone.utc)
+    return (datetime.now(timezone.utc) - then).total_seconds()
+
+
+def _age_s(task: dict[str, Any]) -> float:
+    return _seconds_since(task.get("submit_time"))

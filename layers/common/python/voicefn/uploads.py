@@ -1,0 +1,306 @@
+"""Upload tickets: a signed way to put one audio file straight into OSS (DESIGN.md §7).
+
+A client asks for a ticket (``create_ticket``), uploads with its PostObject form (what
+``wx.uploadFile`` sends) or its presigned PUT URL to ``uploads/{purpose}/{user}/{ticket}.{ext}``,
+and the OSS ``ObjectCreated`` event on that prefix reaches the purpose's function, which uses the
+helpers below to find the ticket and move it on.
+
+A ticket is a row of the tasks table (``kind = "upload:{purpose}"``). The store only knows the
+task statuses PENDING/RUNNING/SUCCEEDED/FAILED, so the ticket's own status lives in ``phase`` and
+maps onto them; the store status makes every move a single conditional write and keeps tickets
+from moving backwards:
+
+    phase       WAITING   UPLOADED   PROCESSING   DONE        REJECTED
+    status      PENDING   PENDING    RUNNING      SUCCEEDED   FAILED
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from voicefn.auth.principal import Principal
+from voicefn.errors import ApiError
+from voicefn.services import Services
+from voicefn.storage.state import StateStore
+
+__all__ = [
+    "MAX_SIZE", "PURPOSES", "TICKET_STATUSES", "TICKET_TTL_S", "UploadKey", "attach_task",
+    "content_type_extension", "create_ticket", "decode_user_segment", "encode_user_segment",
+    "get_ticket_public", "load_ticket", "mark_ticket", "parse_upload_key", "reject_ticket",
+    "upload_key",
+]
+
+PURPOSES = ("asr", "voice")
+TICKET_STATUSES = ("WAITING", "UPLOADED", "PROCESSING", "DONE", "REJECTED")
+TICKET_TTL_S = 1800  # a 200 MiB upload over a phone network needs its time; OSS checks at request start
+
+MiB = 1024 * 1024
+MAX_SIZE = {"asr": 200 * MiB, "voice": 10 * MiB}  # voice: seed 003 §3.1 (≤ 10 MB samples)
+
+# media type -> extension of the object key, per purpose; the filename's extension is not trusted
+_TYPES: dict[str, dict[str, str]] = {
+    "asr": {
+        "audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav",
+        "audio/mpeg": "mp3", "audio/mp3": "mp3",
+        "audio/ogg": "ogg", "audio/opus": "opus",
+        "audio/flac": "flac", "audio/x-flac": "flac",
+        "audio/mp4": "m4a", "audio/m4a": "m4a", "audio/x-m4a": "m4a", "audio/aac": "aac",
+        "audio/webm": "webm",
+    },
+    "voice": {  # seed 003 §3.1: WAV (16 bit), MP3, M4A
+        "audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav",
+        "audio/mpeg": "mp3", "audio/mp3": "mp3",
+        "audio/mp4": "m4a", "audio/m4a": "m4a", "audio/x-m4a": "m4a",
+    },
+}
+
+_KIND_PREFIX = "upload:"
+_STORE_STATUS = {"WAITING": "PENDING", "UPLOADED": "PENDING", "PROCESSING": "RUNNING",
+                 "DONE": "SUCCEEDED", "REJECTED": "FAILED"}
+# the store statuses a ticket may move from into each phase: never backwards, never out of a final one
+_MOVES_FROM = {"UPLOADED": ("PENDING",), "PROCESSING": ("PENDING", "RUNNING"),
+               "DONE": ("PENDING", "RUNNING"), "REJECTED": ("PENDING", "RUNNING")}
+
+# a declared Content-Type: type/subtype (RFC 6838 names), optional parameters, printable ASCII
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
+_TICKET_ID = re.compile(r"[0-9a-f]{32}")
+_USER_SAFE = re.compile(r"[A-Za-z0-9_.-]")
+_UPLOAD_KEY = re.compile(r"uploads/(?P<purpose>[a-z]+)/(?P<user>[A-Za-z0-9_.~-]{1,400})/"
+                         r"(?P<ticket>[0-9a-f]{32})\.(?P<ext>[a-z0-9]{1,8})")
+_MAX_FILENAME = 255
+
+
+@dataclass(frozen=True)
+class UploadKey:
+    """What an upload's object key says: ``uploads/{purpose}/{user}/{ticket_id}.{ext}``."""
+
+    purpose: str
+    user_id: str     # decoded: the owner's user id as authentication gave it
+    ticket_id: str
+    ext: str
+
+
+# -- keys ----------------------------------------------------------------------------------------
+
+def encode_user_segment(user_id: str) -> str:
+    """The user id as one key segment: ``:`` and ``@`` (valid in user ids) become ``~3a``/``~40``,
+    and a leading dot ``~2e`` (a segment of ``.`` or ``..`` is no valid key). Reversible."""
+    out = "".join(ch if _USER_SAFE.fullmatch(ch) else f"~{ord(ch):02x}" for ch in user_id)
+    return "~2e" + out[1:] if out.startswith(".") else out
+
+
+def decode_user_segment(segment: str) -> str | None:
+    """Inverse of :func:`encode_user_segment`; None if ``segment`` is no valid encoding."""
+    out, i = [], 0
+    while i < len(segment):
+        if segment[i] == "~":
+            code = segment[i + 1:i + 3]
+            if not re.fullmatch(r"[0-9a-f]{2}", code):
+                return None
+            out.append(chr(int(code, 16)))
+            i += 3
+        else:
+            out.append(segment[i])
+            i += 1
+    return "".join(out)
+
+
+def upload_key(purpose: str, user_id: str, ticket_id: str, ext: str) -> str:
+    return f"uploads/{purpose}/{encode_user_segment(user_id)}/{ticket_id}.{ext}"
+
+
+def parse_upload_key(key: str) -> UploadKey | None:
+    """The parts of an upload key, or None for any other key (the event handler's first check)."""
+    match = _UPLOAD_KEY.fullmatch(key or "")
+    if match is None or match["purpose"] not in PURPOSES:
+        return None
+    user_id = decode_user_segment(match["user"])
+    if not user_id or encode_user_segment(user_id) != match["user"]:
+        return None  # only the one canonical spelling names a user
+    return UploadKey(match["purpose"], user_id, match["ticket"], match["ext"])
+
+
+def content_type_extension(purpose: str, content_type: str) -> str | None:
+    """The key extension for a declared Content-Type (parameters ignored), None if not allowed."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return _TYPES.get(purpose, {}).get(media_type)
+
+
+# -- tickets -------------------------------------------------------------------------------------
+
+async def create_ticket(services: Services, principal: Principal, *, purpose: str, filename: str,
+                        content_type: str, size: int, callback_url: str | None = None) -> dict[str, Any]:
+    """Record a WAITING ticket and return what the client uploads with:
+    ``{ticket_id, key, post: {url, fields}, put_url, put_headers, expires_at}``.
+
+    The PUT must send exactly ``put_headers`` (the Content-Type is part of the signature); the
+    POST form carries it as a field. Both allow only ``key`` and at most ``size`` bytes.
+    """
+    purpose, content_type = _check_purpose(purpose), _check_content_type(content_type)
+    ext = content_type_extension(purpose, content_type)
+    if ext is None:
+        allowed = ", ".join(sorted(_TYPES[purpose]))
+        raise ApiError("UNSUPPORTED_FORMAT", f"content_type {content_type!r} is not accepted for {purpose} "
+                       f"uploads (accepted: {allowed})", param="content_type")
+    _check_size(purpose, size)
+    filename = _check_filename(filename)
+    if callback_url is not None:
+        await _check_callback_url(callback_url)
+
+    ticket_id = uuid.uuid4().hex
+    key = upload_key(purpose, principal.user_id, ticket_id, ext)
+    expires_at = int(time.time()) + TICKET_TTL_S
+    objects = services.objects
+    post = objects.post_policy(key, TICKET_TTL_S, max_size=size, content_type=content_type)
+    put_url = objects.signed_put_url(key, TICKET_TTL_S, content_type=content_type)
+    request: dict[str, Any] = {"key": key, "content_type": content_type, "size": size, "filename": filename}
+    if callback_url is not None:
+        request["callback_url"] = callback_url
+    row = {"task_id": ticket_id, "owner": principal.user_id, "kind": _KIND_PREFIX + purpose,
+           "status": "PENDING", "phase": "WAITING", "request": request, "expires_at": _iso(expires_at)}
+    if not await services.state.create_task(row):
+        raise ApiError("INTERNAL_ERROR", "upload ticket could not be recorded")  # a uuid4 clash
+    return {"ticket_id": ticket_id, "key": key, "post": {"url": post.url, "fields": dict(post.fields)},
+            "put_url": put_url, "put_headers": {"Content-Type": content_type},
+            "expires_at": _iso(expires_at)}
+
+
+async def get_ticket_public(services: Services, principal: Principal, ticket_id: str) -> dict[str, Any]:
+    """The caller's ticket: ``{ticket_id, purpose, key, status, expires_at, created_at}`` plus
+    ``task_id`` (and ``task_status``) once the upload has a task and ``error`` when rejected.
+    Someone else's ticket answers 404 exactly like a missing one."""
+    ticket = await load_ticket(services.state, ticket_id) if _TICKET_ID.fullmatch(ticket_id or "") else None
+    if ticket is None or ticket.get("owner") != principal.user_id:
+        raise ApiError("NOT_FOUND", f"upload ticket {ticket_id} not found")
+    out: dict[str, Any] = {"ticket_id": ticket["task_id"], "purpose": ticket["kind"][len(_KIND_PREFIX):],
+                           "key": ticket["request"]["key"], "status": _phase(ticket),
+                           "expires_at": ticket.get("expires_at"), "created_at": ticket.get("created_at")}
+    if ticket.get("attached_task_id"):
+        out["task_id"] = ticket["attached_task_id"]
+        task = await services.state.get_task(ticket["attached_task_id"])
+        if task is not None:
+            out["task_status"] = task["status"]
+            if out["status"] == "PROCESSING" and task["status"] in ("SUCCEEDED", "FAILED"):
+                out["status"] = "DONE"  # the upload's work is over; the task tells how it went
+    if out["status"] == "REJECTED" and ticket.get("error"):
+        out["error"] = ticket["error"]
+    return out
+
+
+# -- helpers for the event handlers --------------------------------------------------------------
+
+async def load_ticket(state: StateStore, ticket_id: str) -> dict[str, Any] | None:
+    """The ticket row (``owner``, ``kind``, ``phase``, ``request`` {key, content_type, size,
+    filename, callback_url?}, ``expires_at``, ``attached_task_id``…), None if there is no such ticket."""
+    row = await state.get_task(ticket_id)
+    if row is None or not str(row.get("kind", "")).startswith(_KIND_PREFIX):
+        return None
+    return row
+
+
+async def mark_ticket(state: StateStore, ticket_id: str, status: str) -> bool:
+    """Move the ticket to ``status`` (UPLOADED, PROCESSING, DONE or REJECTED). False if there is
+    no such ticket or the move would go backwards (e.g. a redelivered event after DONE)."""
+    if status not in _MOVES_FROM:
+        raise ValueError(f"a ticket cannot be moved to {status!r}")
+    if await load_ticket(state, ticket_id) is None:
+        return False
+    return await state.update_task(ticket_id, {"status": _STORE_STATUS[status], "phase": status},
+                                   expect_status=_MOVES_FROM[status])
+
+
+async def attach_task(state: StateStore, ticket_id: str, task_id: str) -> bool:
+    """Record the task the upload started (PROCESSING). Idempotent for the same ``task_id``; False
+    if the ticket is missing, finished without one, or already has another task."""
+    ticket = await load_ticket(state, ticket_id)
+    if ticket is None:
+        return False
+    current = ticket.get("attached_task_id")
+    if current:
+        return current == task_id
+    if ticket["status"] not in ("PENDING", "RUNNING"):
+        return False
+    # a conditional write on the status read above: of two racing deliveries, one attaches
+    return await state.update_task(ticket_id, {"status": "RUNNING", "phase": "PROCESSING", "attached_task_id": task_id},
+                                   expect_status=ticket["status"])
+
+
+async def reject_ticket(state: StateStore, ticket_id: str, reason: str, code: str = "INVALID_AUDIO") -> bool:
+    """The upload was refused (not audio, too long, …): REJECTED with ``error = {code, message}``."""
+    if await load_ticket(state, ticket_id) is None:
+        return False
+    return await state.update_task(
+        ticket_id, {"status": "FAILED", "phase": "REJECTED", "error": {"code": code, "message": reason}},
+        expect_status=_MOVES_FROM["REJECTED"])
+
+
+# -- checks --------------------------------------------------------------------------------------
+
+def _phase(ticket: dict[str, Any]) -> str:
+    status = ticket.get("status")
+    if status == "SUCCEEDED":
+        return "DONE"
+    if status == "FAILED":
+        return "REJECTED"
+    if status == "RUNNING":
+        return "PROCESSING"
+    return "UPLOADED" if ticket.get("phase") == "UPLOADED" else "WAITING"
+
+
+def _check_purpose(purpose: Any) -> str:
+    if purpose not in PURPOSES:
+        raise ApiError("INVALID_PARAMETER", f"purpose must be one of {', '.join(PURPOSES)}", param="purpose")
+    return str(purpose)
+
+
+def _check_content_type(content_type: Any) -> str:
+    value = content_type.strip() if isinstance(content_type, str) else ""
+    if (not value or len(value) > 128 or not _PRINTABLE_ASCII.fullmatch(value)
+            or not _MEDIA_TYPE.fullmatch(value.split(";", 1)[0].strip())):
+        raise ApiError("INVALID_PARAMETER", "content_type must be a media type such as audio/wav",
+                       param="content_type")
+    return value
+
+
+def _check_size(purpose: str, size: Any) -> None:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ApiError("INVALID_PARAMETER", "size must be the file's size in bytes (> 0)", param="size")
+    limit = MAX_SIZE[purpose]
+    if size > limit:
+        raise ApiError("INVALID_PARAMETER", f"size {size} exceeds the {limit // MiB} MiB limit for {purpose} uploads",
+                       param="size")
+
+
+def _check_filename(filename: Any) -> str:
+    if filename is None:
+        return ""
+    if not isinstance(filename, str):
+        raise ApiError("INVALID_PARAMETER", "filename must be a string", param="filename")
+    # only a label for the user: keep the last path component, without control characters
+    name = re.split(r"[/\\]", filename)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    if len(name) > _MAX_FILENAME:
+        raise ApiError("INVALID_PARAMETER", f"filename longer than {_MAX_FILENAME} characters", param="filename")
+    return name
+
+
+async def _check_callback_url(url: Any) -> None:
+    from voicefn.net.ssrf import UnsafeUrl, check_public_url
+
+    if not isinstance(url, str) or not url:
+        raise ApiError("INVALID_PARAMETER", "callback_url must be an http(s) URL", param="callback_url")
+    try:
+        await asyncio.to_thread(check_public_url, url)  # resolves DNS: off the event loop
+    except UnsafeUrl as exc:
+        raise ApiError("INVALID_PARAMETER", f"callback_url: {exc}", param="callback_url") from exc
+
+
+def _iso(unix_s: int) -> str:
+    return datetime.fromtimestamp(unix_s, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,69 @@
+"""The interface every speech-recognition engine of the embedded DashScope implements, and the
+transcript it returns: sentences with their times, words with theirs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from voicefn.text.charclass import is_cjk
+
+
+@dataclass(frozen=True)
+class Word:
+    begin_ms: int
+    end_ms: int
+    text: str
+    punctuation: str = ""   # the mark that follows the word in the sentence text ("", ".", "，")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    begin_ms: int
+    end_ms: int
+    text: str
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    language: str           # "en", "zh", ...: what the engine heard (or was told)
+    sentences: list[Sentence] = field(default_factory=list)
+
+
+@runtime_checkable
+class AsrEngine(Protocol):
+    """Turns speech into text.
+
+    ``pcm16`` is 16-bit little-endian mono PCM at ``sample_rate``; ``language`` is the caller's
+    hint (DashScope's ``asr_options.language``), None to let the engine decide. Times are
+    milliseconds from the start of ``pcm16``. Implementations must be safe to call from several
+    threads at once.
+    """
+
+    name: str
+
+    def transcribe(self, pcm16: bytes, sample_rate: int, *, language: str | None) -> Transcript: ...
+
+
+def sentence_text(words: list[Word]) -> str:
+    """The sentence as written: each word followed by its punctuation."""
+    pieces = [w.text + w.punctuation for w in words]
+    out = ""
+    for word, piece in zip(words, pieces):
+        if out and not (is_cjk(out[-1]) or (word.text and is_cjk(word.text[0]))):
+            out += " "
+        out += piece
+    return out
+
+
+def split_on_pauses(words: list[Word], pause_ms: int) -> list[list[Word]]:
+    """Group consecutive words into sentences, starting a new one after a gap of ``pause_ms``."""
+    groups: list[list[Word]] = []
+    for word in words:
+        if groups and word.begin_ms - groups[-1][-1].end_ms < pause_ms:
+            groups[-1].append(word)
+        else:
+            groups.append([word])
+    return groups
