@@ -5,6 +5,9 @@ functions it serves what the cloud provides elsewhere: the embedded DashScope un
 ``/dashscope``, the local object store's signed URLs under ``/_objects``, one merged API doc
 (``/docs``, ``/redoc``, ``/openapi.json``) and ``/health``.
 
+Objects stored while it serves a request (uploads to ``/_objects``, or function code) raise the
+OSS events s.yaml's triggers ask for (``voicefn_local.oss_events``).
+
 Each sub-app is imported and built on its first request, at most once, so a function that fails
 to import answers 500 while the others keep working. Its lifespan (startup/shutdown hooks) starts
 right before that first request when the server runs lifespans, and ends at server shutdown.
@@ -27,6 +30,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import voicefn
 from voicefn_local import docs
 from voicefn_local.manifest import FunctionSpec, Manifest
+from voicefn_local.oss_events import (
+    OssEventDispatcher, bind_dispatcher, hook_store, unbind_dispatcher, upload_event_app,
+)
 
 __all__ = ["EMBEDDED_DASHSCOPE_KEY", "LocalApp", "build_local_app", "configure_local_env"]
 
@@ -194,6 +200,7 @@ class LocalApp:
         }
         self.dashscope = _SubApp("embedded DashScope", _dashscope_app) if mount_dashscope else None
         self.objects = _SubApp("object store", _objects_app)
+        self.oss_events = OssEventDispatcher(manifest)
         self._lifespan_running = False
         self._openapi: dict[str, Any] | None = None
 
@@ -204,6 +211,14 @@ class LocalApp:
             return
         if kind not in ("http", "websocket"):
             return
+        token = bind_dispatcher(self.oss_events)  # objects stored while serving this raise its OSS events
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            unbind_dispatcher(token)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
         path = _route_path(scope)
         if path == "/health":
             await _send_json(scope, receive, send, 200, {"status": "ok"})
@@ -211,6 +226,7 @@ class LocalApp:
             child = {**scope, "root_path": scope.get("root_path", "") + DASHSCOPE_PREFIX}
             await self._forward(self.dashscope, child, receive, send)
         elif _under(path, OBJECTS_PREFIX):
+            _hook_object_store()
             await self._forward(self.objects, scope, receive, send)
         elif path in ("/docs", "/redoc", "/openapi.json") and kind == "http":
             await self._docs(path, scope, receive, send)
@@ -230,6 +246,7 @@ class LocalApp:
                              {"detail": f"{method} is not routed for {route.pattern}"},
                              headers=[(b"allow", ", ".join(route.methods).encode())])
             return
+        _hook_object_store()
         await self._forward(self.functions[route.function.key], scope, receive, send)
 
     async def _forward(self, sub: _SubApp, scope: Scope, receive: Receive, send: Send) -> None:
@@ -254,6 +271,7 @@ class LocalApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self._lifespan_running = False
+                await self.oss_events.close()
                 for sub in self._all_subapps():
                     try:
                         await sub.shutdown()
@@ -326,7 +344,17 @@ def _objects_app() -> ASGIApp:
 
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.include_router(object_router(lambda: get_services().objects))
-    return app
+    return upload_event_app(app)  # form POSTs raise ObjectCreated:PostObject, PUTs PutObject
+
+
+def _hook_object_store() -> None:
+    # per request: tests and reloads replace the services (and with them the store) at any time
+    from voicefn.services import get_services
+
+    try:
+        hook_store(get_services().objects)
+    except Exception:  # noqa: BLE001 - a store that cannot be built fails the request on its own
+        log.debug("object store not hooked for OSS events", exc_info=True)
 
 
 def _route_path(scope: Scope) -> str:

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from voicefn_local.dashscope import admin
+from voicefn_local.dashscope import admin, asr_admin
+from voicefn_local.dashscope.asr_compat import handle_compat_asr
 from voicefn_local.dashscope.catalog import is_qwen_tts_model
+from voicefn_local.dashscope.compat_route import compat_chat_completions
 from voicefn_local.dashscope.config import EmulatorConfig
 from voicefn_local.dashscope.cosyvoice_http import speech_synthesizer
 from voicefn_local.dashscope.cosyvoice_ws import inference_ws
 from voicefn_local.dashscope.errors import DashScopeError, error_response
 from voicefn_local.dashscope.file_route import get_file
 from voicefn_local.dashscope.multimodal_route import multimodal_generation
+from voicefn_local.dashscope.qwen_asr import handle_qwen_asr, is_qwen_asr_model
 from voicefn_local.dashscope.qwen_tts import handle_qwen_tts
 from voicefn_local.dashscope.state import EmulatorState
+from voicefn_local.dashscope.tasks import cancel_task, get_result_file, get_task
+from voicefn_local.dashscope.transcription import transcription
 
 WS_PATH = "/api-ws/v1/inference"
 HTTP_PREFIX = "/api/v1"
+COMPAT_PREFIX = "/compatible-mode/v1"
 
 
 async def _dashscope_error(request: Request, exc: Exception) -> JSONResponse:
@@ -38,8 +47,18 @@ def create_dashscope_app(config: EmulatorConfig | None = None) -> FastAPI:
     """A fresh emulator (own faults, stats, files). Its state is ``app.state.emulator``, where
     other handlers can be plugged in: ``app.state.emulator.multimodal.register(...)``."""
     state = EmulatorState(config or EmulatorConfig())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Transcription tasks left unfinished by the last run are taken up again.
+        await state.asr.runner.startup()
+        try:
+            yield
+        finally:
+            await state.asr.runner.shutdown()
+
     app = FastAPI(title="voicefn embedded DashScope", docs_url=None, redoc_url=None,
-                  openapi_url=None)
+                  openapi_url=None, lifespan=lifespan)
     app.state.emulator = state
     app.add_exception_handler(DashScopeError, _dashscope_error)
     app.add_exception_handler(HTTPException, _http_error)
@@ -51,8 +70,18 @@ def create_dashscope_app(config: EmulatorConfig | None = None) -> FastAPI:
                       methods=["POST"])
     app.add_api_route(f"{HTTP_PREFIX}/services/aigc/multimodal-generation/generation",
                       multimodal_generation, methods=["POST"])
+    app.add_api_route(f"{HTTP_PREFIX}/services/audio/asr/transcription", transcription,
+                      methods=["POST"])
+    app.add_api_route(f"{HTTP_PREFIX}/tasks/{{task_id}}", get_task, methods=["GET"])
+    app.add_api_route(f"{HTTP_PREFIX}/tasks/{{task_id}}/cancel", cancel_task, methods=["POST"])
+    app.add_api_route(f"{COMPAT_PREFIX}/chat/completions", compat_chat_completions,
+                      methods=["POST"])
     app.add_api_route("/files/{name}", get_file, methods=["GET"])
+    app.add_api_route("/files/asr/{name}", get_result_file, methods=["GET"])
     app.include_router(admin.router)
+    app.include_router(asr_admin.router)
 
     state.multimodal.register("qwen-tts", is_qwen_tts_model, handle_qwen_tts)
+    state.multimodal.register("qwen-asr", is_qwen_asr_model, handle_qwen_asr)
+    state.compat_chat.register("qwen-asr", is_qwen_asr_model, handle_compat_asr)
     return app

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from voicefn_local.dashscope.auth import KeyPolicy
 from voicefn_local.dashscope.faults import FaultRule
 
 ENGINE_ENV = "VOICEFN_FAKE_ENGINE"
+ASR_ENGINE_ENV = "VOICEFN_FAKE_ASR_ENGINE"
+DATA_DIR_ENV = "VOICEFN_DATA_DIR"
 
 
 def _default_engine() -> str:
     return os.environ.get(ENGINE_ENV) or "espeak"
+
+
+def _default_asr_engine() -> str | None:
+    return os.environ.get(ASR_ENGINE_ENV) or None
+
+
+def _default_data_dir() -> Path | None:
+    base = os.environ.get(DATA_DIR_ENV)
+    return Path(base).expanduser() / "dashscope" if base else None
 
 
 @dataclass
@@ -32,3 +44,24 @@ class EmulatorConfig:
     # Result files: how long they live and how many bytes are kept at most.
     file_ttl_s: int = 86400
     max_file_bytes: int = 256 * 1024 * 1024
+    # ASR engine: "pocketsphinx" (real English recognition) or "deterministic" (scripted, exact
+    # times). None = $VOICEFN_FAKE_ASR_ENGINE, else "deterministic" when the TTS engine is, else
+    # "pocketsphinx".
+    asr_engine: str | None = field(default_factory=_default_asr_engine)
+    # Where transcription tasks and their result files are kept, so they survive a restart;
+    # default $VOICEFN_DATA_DIR/dashscope; None = in memory only.
+    data_dir: str | os.PathLike[str] | None = field(default_factory=_default_data_dir)
+    # Audio fetched or inlined for ASR: bytes per sync request item (DashScope: 10 MB), seconds
+    # per sync request (5 min), bytes per transcription file, and the fetch timeout.
+    max_asr_audio_bytes: int = 10 * 1024 * 1024
+    max_asr_sync_seconds: float = 300.0
+    max_transcription_file_bytes: int = 512 * 1024 * 1024
+    fetch_timeout_s: float = 30.0
+    # Transcription tasks: how many run at once (the rest wait PENDING), and how long a task and
+    # its result file are kept (then queries answer UNKNOWN, as DashScope does after 24 h).
+    max_running_tasks: int = 2
+    task_ttl_s: int = 86400
+
+    def __post_init__(self) -> None:
+        if self.asr_engine is None:
+            self.asr_engine = "deterministic" if self.engine == "deterministic" else "pocketsphinx"

@@ -13,9 +13,14 @@ Kinds (what each does is implemented by the API handlers):
   ``InternalError.Algo``; SSE ``event:error``; non-streamed HTTP 500 ``InternalError.Algo``).
 - ``drop``: close the connection abruptly after the first audio (no close frame, no end of body).
 - ``slow_frames``: wait ``frame_delay_ms`` before each audio frame / SSE chunk.
+- ``stuck``: a transcription task stays RUNNING until the emulator stops (clients' timeouts).
 
 API names used in ``match.api``: ``tts_ws`` (CosyVoice WebSocket), ``tts_http`` (CosyVoice HTTP),
-``qwen_tts`` (Qwen TTS on multimodal-generation).
+``qwen_tts`` (Qwen TTS on multimodal-generation), ``asr_sync`` (Qwen ASR on
+multimodal-generation and compatible-mode chat), ``asr_filetrans`` (transcription task
+submission, every model; ``latency``, ``task_failed`` and ``stuck`` act on the task itself),
+``tasks`` (``GET /tasks/{id}`` and cancel). ``match.text_contains`` sees an ASR call's audio URL
+(``asr_sync``: only for http(s) URLs) or the task's file URLs.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FAULT_KINDS = ("latency", "throttle", "error", "task_failed", "drop", "slow_frames")
+FAULT_KINDS = ("latency", "throttle", "error", "task_failed", "drop", "slow_frames", "stuck")
 DEFAULT_LATENCY_MS = 1000
 DEFAULT_FRAME_DELAY_MS = 200
 

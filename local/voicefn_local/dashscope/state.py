@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
+from voicefn_local.dashscope.asr_service import AsrService
 from voicefn_local.dashscope.catalog import VoiceDirectory
 from voicefn_local.dashscope.config import EmulatorConfig
 from voicefn_local.dashscope.faults import FaultTable
@@ -24,6 +25,8 @@ class EmulatorState:
         self.multimodal = MultimodalRegistry()
         self.engine = get_engine(config.engine)
         self.runner = EngineRunner(self.engine, self.stats)
+        self.asr = AsrService(config, self.stats)  # ASR engine, scripts, transcription tasks
+        self.compat_chat = MultimodalRegistry()     # model families of compatible-mode chat
 
     def file_url(self, conn: HTTPConnection, name: str) -> str:
         """Absolute URL of a result file, on the base URL the caller used (or the configured one)."""

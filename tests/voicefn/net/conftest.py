@@ -95,7 +95,7 @@ class Internet(httpx.AsyncBaseTransport):
         self.origin = origin
         self.hosts: dict[str, int] = {}          # public IP -> origin port
         self.unreachable: set[str] = set()       # public IPs that refuse connections
-        self.seen: list[httpx.Request] = []      # every request, as addressed by safe_fetch
+        self.seen: list[str] = []                # every request URL, as addressed by safe_fetch
         self._inner = httpx.AsyncHTTPTransport(retries=0)
 
     def add(self, ip: str) -> None:
@@ -103,10 +103,10 @@ class Internet(httpx.AsyncBaseTransport):
 
     @property
     def dialed(self) -> list[str]:
-        return [r.url.host for r in self.seen]
+        return [httpx.URL(url).host for url in self.seen]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(request)
+        self.seen.append(str(request.url))
         host = request.url.host
         if host in self.unreachable:
             raise httpx.ConnectError(f"{host} refused the connection", request=request)

@@ -108,6 +108,64 @@ async def test_list_history_is_newest_first_with_pagination_and_type_filter(stor
     assert await store.list_history("nobody") == ([], 0)
 
 
+async def test_update_history_merges_fields_and_none_deletes(store: Any) -> None:
+    record_id = await store.add_history("u1", {"type": "asr", "model_name": "qwen3-asr-flash-filetrans",
+                                               "status": "PENDING", "bill": "0", "task_id": "t1"})
+    before = await store.get_history("u1", record_id)
+    assert await store.update_history("u1", record_id, {
+        "status": "SUCCEEDED", "bill": "0.0016", "output_text": "今天天气还行吧。", "duration": 4,
+        "task_id": None, "missing_field": None}) is True
+    got = await store.get_history("u1", record_id)
+    assert got == {"id": record_id, "type": "asr", "model_name": "qwen3-asr-flash-filetrans",
+                   "status": "SUCCEEDED", "bill": "0.0016", "output_text": "今天天气还行吧。",
+                   "duration": 4, "created_at": before["created_at"]}
+    items, total = await store.list_history("u1", type="asr")
+    assert total == 1 and items == [got]  # lists see the update too
+    assert await store.update_history("u1", record_id, {}) is True
+    assert await store.get_history("u1", record_id) == got
+
+
+async def test_update_history_never_creates_and_stays_within_the_user(store: Any) -> None:
+    record_id = await store.add_history("u1", {"type": "tts", "bill": "0.1"})
+    assert await store.update_history("u2", record_id, {"bill": "9"}) is False
+    assert await store.update_history("u1", record_id + 1_000_000, {"bill": "9"}) is False
+    assert await store.update_history("nobody", 1, {"type": "tts"}) is False
+    assert (await store.get_history("u1", record_id))["bill"] == "0.1"
+    assert await store.get_history("u2", record_id) is None
+    assert await store.list_history("u2") == ([], 0)
+    assert (await store.list_history("u1"))[1] == 1
+
+
+async def test_update_history_moves_the_record_between_type_filters(store: Any) -> None:
+    record_id = await store.add_history("u1", {"type": "asr", "n": 1})
+    assert await store.update_history("u1", record_id, {"type": "voice"})
+    assert await store.list_history("u1", type="asr") == ([], 0)
+    assert [i["id"] for i in (await store.list_history("u1", type="voice"))[0]] == [record_id]
+    assert await store.update_history("u1", record_id, {"type": None})
+    assert await store.list_history("u1", type="voice") == ([], 0)
+    got = await store.get_history("u1", record_id)
+    assert got is not None and set(got) == {"id", "n", "created_at"}
+    assert (await store.list_history("u1"))[0] == [got]
+
+
+async def test_update_history_rejects_changing_the_id(store: Any) -> None:
+    record_id = await store.add_history("u1", {"type": "tts"})
+    with pytest.raises(ValueError):
+        await store.update_history("u1", record_id, {"id": 5})
+    with pytest.raises(ValueError):
+        await store.update_history("u1", record_id, {"": 5})
+    assert (await store.get_history("u1", record_id))["id"] == record_id
+
+
+async def test_concurrent_history_updates_of_different_fields_all_survive(store: Any) -> None:
+    record_id = await store.add_history("u1", {"type": "asr"})
+    results = await asyncio.gather(*[
+        store.update_history("u1", record_id, {f"f{i}": i}) for i in range(8)])
+    assert results == [True] * 8
+    got = await store.get_history("u1", record_id)
+    assert {k: got[k] for k in got if k.startswith("f")} == {f"f{i}": i for i in range(8)}
+
+
 async def test_list_history_rejects_bad_pages(store: Any) -> None:
     with pytest.raises(ValueError):
         await store.list_history("u1", page=0)

@@ -67,7 +67,7 @@ async def recognize_route(request: Request, principal: Principal = Depends(curre
         if bool(body.audio_url) == bool(body.audio_base64):
             raise ApiError("INVALID_PARAMETER", "give exactly one of audio_url and audio_base64", param="audio_url")
         if body.audio_url:
-            data, source = await fetch_url(services, body.audio_url, param="audio_url"), {
+            data, source = await fetch_url(services, body.audio_url, user_id=principal.user_id, param="audio_url"), {
                 "audio_url": redact_url(body.audio_url)}
         else:
             data, source = decode_base64(body.audio_base64 or ""), {"audio_base64": "…"}

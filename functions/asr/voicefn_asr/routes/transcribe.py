@@ -40,7 +40,7 @@ async def transcribe(body: TranscribeRequest, principal: Principal = Depends(cur
     check_model(body.model)
     if not body.channel_id or any(c < 0 or c > 15 for c in body.channel_id):
         raise ApiError("INVALID_PARAMETER", "channel_id must list track indexes 0–15", param="channel_id")
-    source = await check_file_url(services, body.file_url)
+    source = await check_file_url(services, body.file_url, principal.user_id)
     await check_callback_url(body.callback_url)
     await resolve_api_key(principal, services)  # NO_API_KEY now, not in the background
     task = await create_transcription(services, principal, model=body.model, source=source, language=body.language,

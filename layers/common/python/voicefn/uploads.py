@@ -219,17 +219,21 @@ async def mark_ticket(state: StateStore, ticket_id: str, status: str) -> bool:
 async def attach_task(state: StateStore, ticket_id: str, task_id: str) -> bool:
     """Record the task the upload started (PROCESSING). Idempotent for the same ``task_id``; False
     if the ticket is missing, finished without one, or already has another task."""
-    ticket = await load_ticket(state, ticket_id)
-    if ticket is None:
-        return False
-    current = ticket.get("attached_task_id")
-    if current:
-        return current == task_id
-    if ticket["status"] not in ("PENDING", "RUNNING"):
-        return False
-    # a conditional write on the status read above: of two racing deliveries, one attaches
-    return await state.update_task(ticket_id, {"status": "RUNNING", "phase": "PROCESSING", "attached_task_id": task_id},
-                                   expect_status=ticket["status"])
+    for _ in range(2):  # the second round sees what a racing writer did
+        ticket = await load_ticket(state, ticket_id)
+        if ticket is None:
+            return False
+        current = ticket.get("attached_task_id")
+        if current:
+            return current == task_id
+        if ticket["status"] not in ("PENDING", "RUNNING"):
+            return False
+        # conditional on the status just read: a ticket rejected or finished meanwhile is left alone
+        # (racing deliveries of one event carry the same task id: the event key names the task)
+        changes = {"status": "RUNNING", "phase": "PROCESSING", "attached_task_id": task_id}
+        if await state.update_task(ticket_id, changes, expect_status=ticket["status"]):
+            return True
+    return False
 
 
 async def reject_ticket(state: StateStore, ticket_id: str, reason: str, code: str = "INVALID_AUDIO") -> bool:

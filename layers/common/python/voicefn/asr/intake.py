@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from typing import Callable
 
 from voicefn.errors import ApiError
 from voicefn.services import Services
@@ -42,13 +43,29 @@ def decode_base64(value: str, *, max_bytes: int = MAX_SYNC_BYTES) -> bytes:
         raise ApiError("INVALID_AUDIO", "audio_base64 is not valid base64", param="audio_base64") from exc
 
 
-async def fetch_url(services: Services, url: str, *, param: str, max_bytes: int = MAX_SYNC_BYTES) -> bytes:
-    from voicefn.net.ssrf import FetchError, safe_fetch
+def readable_by(user_id: str) -> Callable[[str], bool]:
+    """Which of our own objects a user may name by URL: their own uploads, and generated audio
+    (``audio/…`` keys are random UUIDs: knowing one is like holding a link to it)."""
+    from voicefn.uploads import parse_upload_key
+
+    def allowed(key: str) -> bool:
+        if key.startswith("audio/"):
+            return True
+        upload = parse_upload_key(key)
+        return upload is not None and upload.user_id == user_id
+    return allowed
+
+
+async def fetch_url(services: Services, url: str, *, user_id: str, param: str,
+                    max_bytes: int = MAX_SYNC_BYTES) -> bytes:
+    from voicefn.net.errors import FetchError, to_api_error
+    from voicefn.net.fetch import safe_fetch
 
     try:
-        return await safe_fetch(url, max_bytes=max_bytes, timeout_s=FETCH_TIMEOUT_S, objects=services.objects)
+        return await safe_fetch(url, max_bytes=max_bytes, timeout_s=FETCH_TIMEOUT_S, objects=services.objects,
+                                allow_key=readable_by(user_id))
     except FetchError as exc:
-        raise ApiError("INVALID_PARAMETER", f"{param}: {exc}", param=param) from exc
+        raise to_api_error(exc, param) from exc
 
 
 def inspect(data: bytes, *, max_seconds: float | None = SYNC_MAX_SECONDS,

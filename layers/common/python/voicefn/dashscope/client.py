@@ -6,11 +6,13 @@ invocations. API keys are per call: users may bring their own.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+from voicefn.dashscope import asr
+from voicefn.dashscope.errors import UpstreamError
 from voicefn.dashscope.http import DashScopeHttp
-from voicefn.dashscope.results import QwenTtsResult, SynthesisResult
+from voicefn.dashscope.results import AsrResult, QwenTtsResult, SynthesisResult, TranscriptionTask
 from voicefn.dashscope.retry import with_retries
 from voicefn.dashscope.tts_http import HttpAudioStream, qwen_tts, qwen_tts_stream
 from voicefn.dashscope.tts_ws import (
@@ -23,6 +25,9 @@ from voicefn.dashscope.ws_pool import loop_pool
 from voicefn.settings import Settings, get_settings
 
 T = TypeVar("T")
+
+# Transcription results are JSON text; 12 h of audio with word timings stays well below this.
+DEFAULT_TRANSCRIPTION_MAX_BYTES = 64 * 1024 * 1024
 
 
 class DashScopeClient:
@@ -97,3 +102,50 @@ class DashScopeClient:
                         language_type: str | None = None) -> HttpAudioStream:
         return qwen_tts_stream(self.http, api_key=api_key, model=model, text=text, voice=voice,
                                language_type=language_type)
+
+    # --- Speech recognition over HTTP ---------------------------------------------------------
+
+    async def recognize(self, *, api_key: str, model: str, audio: str, language: str | None = None,
+                        enable_itn: bool = False, context: str | None = None) -> AsrResult:
+        """Synchronous recognition (qwen3-asr-flash); ``audio`` is a data URI or a URL."""
+        async def attempt() -> AsrResult:
+            return await asr.recognize(self.http, api_key=api_key, model=model, audio=audio,
+                                       language=language, enable_itn=enable_itn, context=context)
+
+        return await self._retrying(attempt)
+
+    async def submit_transcription(self, *, api_key: str, model: str, file_url: str,
+                                   channel_id: Sequence[int] = (0,), language: str | None = None,
+                                   enable_itn: bool = False, enable_words: bool = True) -> str:
+        """Start a file transcription task; returns DashScope's task id.
+
+        Retried only when DashScope answered with a retryable error (429, 5xx): after a timeout
+        or a broken connection the task may exist already, and a retry would run and bill it
+        twice.
+        """
+        async def attempt() -> str:
+            try:
+                return await asr.submit_transcription(
+                    self.http, api_key=api_key, model=model, file_url=file_url,
+                    channel_id=channel_id, language=language, enable_itn=enable_itn,
+                    enable_words=enable_words)
+            except UpstreamError as e:
+                if e.http_status is None:
+                    e.retryable = False
+                raise
+
+        return await self._retrying(attempt)
+
+    async def get_transcription_task(self, *, api_key: str, task_id: str) -> TranscriptionTask:
+        async def attempt() -> TranscriptionTask:
+            return await asr.get_transcription_task(self.http, api_key=api_key, task_id=task_id)
+
+        return await self._retrying(attempt)
+
+    async def fetch_transcription(self, url: str, *,
+                                  max_bytes: int = DEFAULT_TRANSCRIPTION_MAX_BYTES) -> dict:
+        """The result JSON at a task's ``transcription_url`` (signed; no API key is sent)."""
+        async def attempt() -> dict:
+            return await asr.fetch_transcription(self.http, url, max_bytes=max_bytes)
+
+        return await self._retrying(attempt)

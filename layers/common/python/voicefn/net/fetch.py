@@ -70,10 +70,10 @@ async def safe_fetch(url: str, *, max_bytes: int, timeout_s: float,
 async def _fetch(url: str, max_bytes: int, timeout_s: float, objects: ObjectStore | None,
                  resolver: Resolver, transport: httpx.AsyncBaseTransport | None,
                  allow_key: Callable[[str], bool] | None) -> bytes:
-    key = objects.key_from_url(url) if objects is not None and isinstance(url, str) else None
-    if key is not None:
-        assert objects is not None
-        return await _read_own_object(objects, key, max_bytes, allow_key)
+    if objects is not None and isinstance(url, str):
+        key = objects.key_from_url(url)
+        if key is not None:
+            return await _read_own_object(objects, key, max_bytes, allow_key)
 
     import httpx  # here, not at import: the guard alone must stay cheap to import
 
@@ -143,7 +143,7 @@ async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
     parts: list[bytes] = []
     size = 0
     try:
-        async for chunk in response.aiter_raw():
+        async for chunk in response.aiter_bytes():  # identity only (checked above): raw bytes
             size += len(chunk)
             if size > max_bytes:
                 raise _too_large(max_bytes)

@@ -82,6 +82,7 @@ _EMBEDS_V4 = (_V6("::ffff:0:0/96"), _V6("64:ff9b::/96"))
 
 _LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 _BAD_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+_ENDS_IN_NUMBER = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]*")
 
 
 def address_problem(address: IPAddress) -> str | None:
@@ -228,7 +229,7 @@ def _whatwg_ipv4(host: str) -> ipaddress.IPv4Address | None:
     """The IPv4 address a browser reads in ``host`` (decimal, octal, hex, 1-4 parts), or None
     when the host is a name. A host whose last label is numeric but invalid is refused."""
     parts = host.split(".")
-    if _ipv4_number(parts[-1]) is None:
+    if not _ENDS_IN_NUMBER.fullmatch(parts[-1]):
         return None
     numbers = [_ipv4_number(p) for p in parts]
     if len(parts) > 4 or any(n is None for n in numbers):

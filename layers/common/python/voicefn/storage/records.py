@@ -115,3 +115,26 @@ def history_row(record: Mapping[str, Any]) -> dict[str, Any]:
     row = {k: v for k, v in record.items() if k != "id"}
     row.setdefault("created_at", now_iso())
     return row
+
+
+def history_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate ``update_history`` changes: string field names; ``id`` is fixed (it is the key)."""
+    if not isinstance(changes, Mapping):
+        raise ValueError("history changes must be a mapping of field names to values")
+    for name in changes:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"history field name {name!r} must be a non-empty string")
+    if "id" in changes:
+        raise ValueError("update_history cannot change 'id'")
+    return dict(changes)
+
+
+def merge_fields(row: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``row`` with ``changes`` applied: a None value deletes the field."""
+    merged = dict(row)
+    for name, value in changes.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged

@@ -159,6 +159,24 @@ class SqliteStateStore:
 
         return await self._run(_get)
 
+    async def update_history(self, user_id: str, record_id: int, changes: dict[str, Any]) -> bool:
+        changes = records.history_changes(changes)
+
+        def _update() -> bool:
+            with self._transaction() as db:
+                r = db.execute("SELECT record FROM history WHERE user_id = ? AND id = ?",
+                               (user_id, int(record_id))).fetchone()
+                if r is None:
+                    return False
+                row = records.merge_fields(json.loads(r["record"]), changes)
+                # type and created_at are also columns (list filters on type): keep them in step
+                db.execute("UPDATE history SET type = ?, created_at = ?, record = ? WHERE id = ?",
+                           (row.get("type"), str(row.get("created_at", "")), dumps(row),
+                            int(record_id)))
+                return True
+
+        return await self._run(_update)
+
     # -- tasks ------------------------------------------------------------------------------
 
     async def create_task(self, task: dict[str, Any]) -> bool:

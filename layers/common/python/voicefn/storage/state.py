@@ -34,6 +34,12 @@ class StateStore(Protocol):
 
     async def get_history(self, user_id: str, record_id: int) -> dict[str, Any] | None: ...
 
+    async def update_history(self, user_id: str, record_id: int, changes: dict[str, Any]) -> bool:
+        """Merge ``changes`` into the user's existing record (a None value deletes that field;
+        ``id`` is fixed, so it raises ValueError). False if the user has no such record: it never
+        creates one. Concurrent updates of different fields all survive (atomic per record)."""
+        ...
+
     # -- tasks ------------------------------------------------------------------------------
     async def create_task(self, task: dict[str, Any]) -> bool:
         """Insert ``task`` (must have ``task_id``, ``owner``, ``kind``, ``status`` in

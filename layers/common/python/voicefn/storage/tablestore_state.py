@@ -314,6 +314,36 @@ class TablestoreStateStore:
 
         return await self._run(_get)
 
+    async def update_history(self, user_id: str, record_id: int, changes: dict[str, Any]) -> bool:
+        """Read, merge, then write only if ``record`` is still what was read (compare-and-set
+        on the JSON column); a lost race reads again, so no concurrent change is lost."""
+        changes = records.history_changes(changes)
+        ots = _ots()
+        pk = [("user_id", user_id), ("seq", int(record_id))]
+
+        def _update() -> bool:
+            while True:
+                row = self._get("history", pk)
+                if row is None:
+                    return False
+                attrs = {n: v for n, v, _ in row.attribute_columns}
+                merged = records.merge_fields(json.loads(attrs["record"]), changes)
+                updates: dict[str, list[Any]] = {"put": [("record", dumps(merged))]}
+                if isinstance(merged.get("type"), str):
+                    updates["put"].append(("type", merged["type"]))  # list_history filters on it
+                elif "type" in attrs:
+                    updates["delete_all"] = ["type"]
+                condition = ots.Condition(ots.RowExistenceExpectation.EXPECT_EXIST,
+                                          self._eq("record", attrs["record"]))
+                try:
+                    self.client.update_row(self._t("history"), ots.Row(pk, updates), condition)
+                    return True
+                except ots.OTSServiceError as exc:
+                    if not _is_condition_failure(exc):
+                        raise
+
+        return await self._run(_update)
+
     # -- tasks ------------------------------------------------------------------------------
 
     async def create_task(self, task: dict[str, Any]) -> bool:

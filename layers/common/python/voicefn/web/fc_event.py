@@ -1,9 +1,12 @@
-"""FC 3.0 event-function entry: ``handler(event, context)`` for HTTP-trigger and OSS events.
+"""FC 3.0 event-function entry: ``handler(event, context)`` for HTTP-trigger, OSS and job events.
 
 HTTP events are translated to API Gateway v2 and run through Mangum (buffered: event functions
 cannot stream; streaming routes live in web functions, see ``server.py``). OSS events go to the
-function's ``on_oss_event``. The app, the Mangum adapter and one event loop are created on the
-first call and reused for the life of the instance, so clients bound to the loop survive calls.
+function's ``on_oss_event``; our own async invocations (a JSON object with a ``"job"`` key, signed
+by ``voicefn.jobs``) go to its ``on_job``, which verifies the signature. An exception from either
+propagates, so that FC retries the invocation (at-least-once). The app, the Mangum adapter and one
+event loop are created on the first call and reused for the life of the instance, so clients
+bound to the loop survive calls.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import asyncio
 import inspect
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,13 +26,26 @@ from voicefn.logging import bind_request_id, configure_logging, get_logger, rese
 from voicefn.settings import get_settings
 from voicefn.web.fc3_http import EventError, apigw_v2_to_fc3, fc3_to_apigw_v2, is_http_event, is_oss_event
 
-__all__ = ["make_event_handler", "EventHandler", "NoOssHandlerError"]
+__all__ = ["make_event_handler", "is_job_payload", "EventHandler", "NoJobHandlerError", "NoOssHandlerError"]
 
 _log = get_logger("voicefn.fc")
 
 
 class NoOssHandlerError(RuntimeError):
     """An OSS event reached a function that has no ``on_oss_event``: a trigger misconfiguration."""
+
+
+class NoJobHandlerError(RuntimeError):
+    """A job payload reached a function that has no ``on_job``: it was invoked by mistake."""
+
+
+OssEventHandler = Callable[[dict[str, Any], Any], Any]
+JobHandler = Callable[[dict[str, Any]], Awaitable[None] | None]
+
+
+def is_job_payload(event: Mapping[str, Any]) -> bool:
+    """An async invocation made by ``voicefn.jobs.sign_job``: ``{"job": "<name>", ..., "sig"}``."""
+    return isinstance(event.get("job"), str) and "requestContext" not in event and "events" not in event
 
 
 def _parse(event: Any) -> dict[str, Any]:
@@ -62,10 +78,11 @@ def _error_struct(status: int, code: str, message: str, path: str = "/") -> dict
 class EventHandler:
     """The callable returned by :func:`make_event_handler`. ``close()`` frees the loop (tests)."""
 
-    def __init__(self, app_factory: Callable[[], ASGIApp],
-                 on_oss_event: Callable[[dict[str, Any], Any], Any] | None = None) -> None:
+    def __init__(self, app_factory: Callable[[], ASGIApp], on_oss_event: OssEventHandler | None = None,
+                 on_job: JobHandler | None = None) -> None:
         self._app_factory = app_factory
         self._on_oss_event = on_oss_event
+        self._on_job = on_job
         self._adapter: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()  # built-in runtimes run one invocation at a time anyway
@@ -107,9 +124,11 @@ class EventHandler:
             return self._oss(data, context)
         if is_http_event(data):
             return self._http(data, context)
+        if is_job_payload(data):
+            return self._job(data)
         _log.warning("rejected event", extra={"reason": "unrecognized event", "keys": sorted(data)[:10]})
         return _error_struct(400, "INVALID_PARAMETER",
-                             "unrecognized event: expected an FC HTTP-trigger event or an OSS event")
+                             "unrecognized event: expected an FC HTTP-trigger event, an OSS event or a job")
 
     def _http(self, data: dict[str, Any], context: Any) -> dict[str, Any]:
         path = str((data.get("requestContext") or {}).get("http", {}).get("path") or data.get("rawPath") or "/")
@@ -142,14 +161,28 @@ class EventHandler:
             _log.error("OSS event received but this function has no OSS handler")
             raise NoOssHandlerError("this function has no OSS event handler (on_oss_event); "
                                     "check the function's OSS triggers")
-        result = self._on_oss_event(data, context)
+        return self._complete(self._on_oss_event(data, context))
+
+    def _job(self, data: dict[str, Any]) -> Any:
+        if self._on_job is None:
+            _log.error("job payload received but this function has no job handler", extra={"job": data["job"]})
+            raise NoJobHandlerError(f"this function has no job handler (on_job) for job {data['job']!r}")
+        self._complete(self._on_job(data))
+        return {"status": "done"}
+
+    def _complete(self, result: Any) -> Any:
+        # a coroutine runs to completion on the instance's loop; its exception propagates
         if inspect.isawaitable(result):
             assert self._loop is not None
             result = self._loop.run_until_complete(result)
         return result
 
 
-def make_event_handler(app_factory: Callable[[], ASGIApp], *,
-                       on_oss_event: Callable[[dict[str, Any], Any], Any] | None = None) -> EventHandler:
-    """``handler = make_event_handler(create_app, on_oss_event=...)`` in a function's ``index.py``."""
-    return EventHandler(app_factory, on_oss_event)
+def make_event_handler(app_factory: Callable[[], ASGIApp], *, on_oss_event: OssEventHandler | None = None,
+                       on_job: JobHandler | None = None) -> EventHandler:
+    """``handler = make_event_handler(create_app, on_oss_event=..., on_job=...)`` in ``index.py``.
+
+    ``on_oss_event(event, context)`` gets OSS trigger events, ``on_job(payload)`` the function's
+    own async invocations; either may be sync or async, and an exception makes FC retry.
+    """
+    return EventHandler(app_factory, on_oss_event, on_job)

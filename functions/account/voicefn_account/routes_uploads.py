@@ -1,0 +1,43 @@
+"""Upload tickets: ``POST /api/audio/uploads`` and ``GET /api/audio/uploads/{ticket_id}``.
+
+A ticket lets a client (a mini-program's ``wx.uploadFile``, a browser) put one audio file
+straight into OSS; the upload's OSS event starts the purpose's work (``voicefn.uploads``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from voicefn.auth.principal import Principal
+from voicefn.services import get_services
+from voicefn.uploads import create_ticket, get_ticket_public
+from voicefn.web.app import ok
+from voicefn.web.deps import current_principal
+
+router = APIRouter(prefix="/api/audio", tags=["uploads"])
+
+
+class UploadTicketBody(BaseModel):
+    # purpose, content type and size are checked by voicefn.uploads, whose messages say what is allowed
+    model_config = ConfigDict(extra="ignore")
+
+    purpose: str = Field(description="asr (transcribed when it lands) or voice (a cloning sample)")
+    content_type: str = Field(description="the file's media type, e.g. audio/mpeg; the PUT must send exactly this")
+    size: int = Field(description="the file's size in bytes; the upload may not be larger")
+    filename: str = Field("", description="the file's name, kept as a label only")
+    callback_url: Optional[str] = Field(None, description="public http(s) URL that receives the finished task")
+
+
+@router.post("/uploads", summary="Get a signed upload ticket (OSS PostObject form and presigned PUT URL)")
+async def create_upload(body: UploadTicketBody, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+    ticket = await create_ticket(get_services(), principal, purpose=body.purpose, filename=body.filename,
+                                 content_type=body.content_type, size=body.size, callback_url=body.callback_url)
+    return ok(ticket)
+
+
+@router.get("/uploads/{ticket_id}", summary="Your upload's status and, once its event was handled, its task")
+async def get_upload(ticket_id: str, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+    return ok(await get_ticket_public(get_services(), principal, ticket_id))

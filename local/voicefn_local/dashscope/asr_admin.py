@@ -1,0 +1,42 @@
+"""Test-control routes for the deterministic ASR engine (no auth; loopback only, like ``admin``):
+
+- ``POST /_admin/asr-scripts`` ``{"<sha256 of the PCM>": "transcript", ...}`` adds scripts
+  (see :mod:`voicefn_local.engines.asr_deterministic` for the key); answers all of them.
+- ``GET /_admin/asr-scripts`` lists them; ``DELETE /_admin/asr-scripts`` removes them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from voicefn_local.dashscope.state import get_state
+
+router = APIRouter(prefix="/_admin")
+
+
+@router.get("/asr-scripts")
+async def list_scripts(request: Request) -> dict[str, Any]:
+    return {"scripts": get_state(request).asr.scripts.snapshot()}
+
+
+@router.post("/asr-scripts")
+async def add_scripts(request: Request) -> JSONResponse:
+    scripts = get_state(request).asr.scripts
+    try:
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ValueError("post an object {sha256: text, ...}")
+        scripts.update(body)
+    except ValueError as exc:  # includes JSONDecodeError
+        return JSONResponse({"code": "InvalidParameter", "message": str(exc)}, status_code=400)
+    return JSONResponse({"scripts": scripts.snapshot()})
+
+
+@router.delete("/asr-scripts")
+async def clear_scripts(request: Request) -> dict[str, Any]:
+    get_state(request).asr.scripts.clear()
+    return {"scripts": {}}
