@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import httpx
 
+ROOT = Path(__file__).resolve().parent.parent
+
 STACK_ENV = ("VOICEFN_RUNTIME", "VOICEFN_DATA_DIR", "VOICEFN_PUBLIC_BASE_URL", "DASHSCOPE_HTTP_BASE_URL",
              "DASHSCOPE_WEBSOCKET_BASE_URL", "DASHSCOPE_COMPATIBLE_BASE_URL", "DASHSCOPE_API_KEY",
              "VOICEFN_PLATFORM_KEY_USERS", "VOICEFN_FAKE_ENGINE", "VOICEFN_JWT_SECRET", "VOICEFN_MASTER_KEY",
-             "VOICEFN_UPSTREAM_RETRIES", "VOICEFN_UPSTREAM_TIMEOUT_S", "VOICEFN_UPSTREAM_RETRY_BUDGET_S")
+             "VOICEFN_UPSTREAM_RETRIES", "VOICEFN_UPSTREAM_TIMEOUT_S", "VOICEFN_UPSTREAM_RETRY_BUDGET_S",
+             "VOICEFN_ASR_TASK_DEADLINE_S")
 
 
 def free_port() -> int:
@@ -83,3 +89,54 @@ def apply_env(changes: dict[str, str]) -> None:
         else:
             os.environ[name] = value
     reload_settings()
+
+
+class ServeProcess:
+    """`voicefn serve` as a user runs it: its own process, data dir and port (restartable)."""
+
+    def __init__(self, data_dir: Path, *, engine: str = "deterministic", port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.engine = engine
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.proc: "subprocess.Popen[bytes] | None" = None
+
+    @property
+    def cli(self) -> list[str]:
+        return [sys.executable, "-m", "voicefn_local.cli"]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {k: v for k, v in os.environ.items() if not k.startswith(("VOICEFN_", "DASHSCOPE_"))}
+
+    def start(self, timeout_s: float = 60.0) -> "ServeProcess":
+        self.proc = subprocess.Popen(
+            [*self.cli, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir), "--engine", self.engine],
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise AssertionError("voicefn serve did not come up")
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if kill:
+            self.proc.kill()  # a crash: no shutdown hooks run
+        else:
+            self.proc.terminate()
+        self.proc.wait(timeout=20)
+        self.proc = None
+
+    def token(self, user: str) -> str:
+        return subprocess.run([*self.cli, "token", "--user", user, "--data-dir", str(self.data_dir)], cwd=ROOT,
+                              env=self.env, capture_output=True, text=True, check=True).stdout.strip()
+
+    def client(self, user: str) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {self.token(user)}"},
+                            timeout=60)

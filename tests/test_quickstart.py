@@ -7,48 +7,24 @@ A real server process with the real espeak-ng engine; the audio is decoded and m
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.stack import free_port
+from tests.stack import ServeProcess
 from voicefn.audio.encode import decode_to_pcm
 from voicefn.audio.pcm import rms
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):
-    data_dir = tmp_path_factory.mktemp("quickstart")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VOICEFN_", "DASHSCOPE_"))}
-    cli = [sys.executable, "-m", "voicefn_local.cli"]
-    proc = subprocess.Popen([*cli, "serve", "--port", str(port), "--data-dir", str(data_dir), "--engine", "espeak"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    server = ServeProcess(tmp_path_factory.mktemp("quickstart"), engine="espeak").start()
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("voicefn serve did not come up")
-        token = subprocess.run([*cli, "token", "--user", "demo", "--data-dir", str(data_dir)], cwd=ROOT, env=env,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        yield base, token
+        yield server.base_url, server.token("demo")
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        server.stop()
 
 
 def curl_json(url: str, token: str, body: dict) -> dict:

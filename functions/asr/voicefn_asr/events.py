@@ -77,7 +77,7 @@ async def handle_record(services: Services, record: dict[str, Any]) -> dict[str,
     request = ticket["request"]
     task = await create_transcription(
         services, principal, model=FILETRANS_MODEL, source={"object_key": key}, task_id=task_id,
-        language=request.get("language"), callback_url=request.get("callback_url"),
+        callback_url=request.get("callback_url"),
         origin={"upload": upload.ticket_id, "format": audio.format, "duration": round(audio.duration, 3)})
     await attach_task(services.state, upload.ticket_id, task["task_id"])
     await submit_transcription_job(services, task["task_id"])

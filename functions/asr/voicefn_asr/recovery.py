@@ -20,6 +20,9 @@ async def resume_unfinished(limit: int = 500) -> int:
         return 0  # FC invoker: FC keeps and retries the queued invocations itself
     tasks = await services.state.list_tasks(kind=KIND, statuses=("PENDING", "RUNNING"), limit=limit)
     for task in tasks:
+        if task["status"] == "RUNNING" and not task.get("upstream_task_id"):
+            # its submitter died with the old process (in-process jobs have no other home): submit again
+            await services.state.update_task(task["task_id"], {"status": "PENDING"}, expect_status="RUNNING")
         await submit_transcription_job(services, task["task_id"])
     if tasks:
         log.info("resumed unfinished transcriptions", extra={"count": len(tasks)})

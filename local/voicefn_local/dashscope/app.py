@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 
 from voicefn_local.dashscope import admin, asr_admin
 from voicefn_local.dashscope.asr_compat import handle_compat_asr
+from voicefn_local.dashscope.asr_recognize import is_qwen_asr_model
 from voicefn_local.dashscope.catalog import is_qwen_tts_model
 from voicefn_local.dashscope.compat_route import compat_chat_completions
 from voicefn_local.dashscope.config import EmulatorConfig
@@ -20,7 +21,7 @@ from voicefn_local.dashscope.cosyvoice_ws import inference_ws
 from voicefn_local.dashscope.errors import DashScopeError, error_response
 from voicefn_local.dashscope.file_route import get_file
 from voicefn_local.dashscope.multimodal_route import multimodal_generation
-from voicefn_local.dashscope.qwen_asr import handle_qwen_asr, is_qwen_asr_model
+from voicefn_local.dashscope.qwen_asr import handle_qwen_asr
 from voicefn_local.dashscope.qwen_tts import handle_qwen_tts
 from voicefn_local.dashscope.state import EmulatorState
 from voicefn_local.dashscope.tasks import cancel_task, get_result_file, get_task

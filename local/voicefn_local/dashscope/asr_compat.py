@@ -16,8 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from voicefn_local.dashscope.errors import DashScopeError, new_request_id
-from voicefn_local.dashscope.qwen_asr import (NEUTRAL, AsrRequest, Recognition, admit_asr,
-                                              algo_failure, asr_request, count_tokens, recognize)
+from voicefn_local.dashscope.asr_recognize import (NEUTRAL, AsrRequest, Recognition, admit_asr,
+                                                   algo_failure, asr_request, count_tokens,
+                                                   recognize)
 from voicefn_local.dashscope.responses import EventStream
 from voicefn_local.dashscope.state import get_state
 

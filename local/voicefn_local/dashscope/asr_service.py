@@ -9,6 +9,7 @@ from voicefn_local.dashscope.asr_audio import DecodedAudio
 from voicefn_local.dashscope.config import EmulatorConfig
 from voicefn_local.dashscope.stats import Stats
 from voicefn_local.dashscope.task_store import TaskStore
+from voicefn_local.dashscope.transcription_runner import TranscriptionRunner
 from voicefn_local.engines.asr_base import AsrEngine, Transcript
 from voicefn_local.engines.asr_deterministic import AsrScripts
 from voicefn_local.engines.asr_engines import get_asr_engine, new_asr_engine
@@ -24,8 +25,6 @@ def _engine(name: str, scripts: AsrScripts) -> AsrEngine:
 
 class AsrService:
     def __init__(self, config: EmulatorConfig, stats: Stats) -> None:
-        from voicefn_local.dashscope.transcription_runner import TranscriptionRunner
-
         self.config = config
         self.stats = stats
         self.scripts = AsrScripts()

@@ -47,6 +47,13 @@ Segment = tuple[str, int, int]
 _decoder: Any = None
 
 
+def _worker_init() -> None:
+    # Ctrl-C in a terminal reaches the whole process group; the server shuts its pool down itself.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def decode_utterance(pcm16: bytes) -> list[Segment]:
     """Decode 16 kHz PCM16 as one utterance (runs in a worker process; model loaded once)."""
     global _decoder
@@ -120,7 +127,8 @@ class _Pool:
                 import multiprocessing
 
                 self._executor = ProcessPoolExecutor(
-                    self._size, mp_context=multiprocessing.get_context("spawn"))
+                    self._size, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_init)
             return self._executor
 
     def discard(self, executor: ProcessPoolExecutor) -> None:

@@ -102,3 +102,20 @@ def test_transcribe_refuses_bad_input(stack: Stack, body: dict, code: str) -> No
     body_ = response.json()
     assert body_["error"] == code
     assert next(iter(body)) in body_["message"] or code == "INVALID_MODEL"
+
+
+@pytest.mark.usefixtures("no_faults")
+def test_a_task_stuck_upstream_ends_failed_at_its_deadline(stack: Stack, env_override: dict) -> None:
+    from tests.stack import apply_env
+
+    apply_env({"VOICEFN_ASR_TASK_DEADLINE_S": "3"})
+    stack.set_faults([{"match": {"api": "asr_filetrans"}, "fault": {"kind": "stuck"}}])
+    with stack.client("stuck-user") as client:
+        url = stored_audio(stack, client, "永远不结束。")
+        submitted = client.post("/api/audio/asr/transcribe", json={
+            "model": "qwen3-asr-flash-filetrans", "file_url": url}).json()["data"]
+        task = wait_task(client, submitted["task_id"], timeout_s=20)
+        record = client.get("/api/audio/history", params={"type": "asr"}).json()["data"]["items"][0]
+    assert task["task_status"] == "FAILED"
+    assert task["error"]["code"] == "TIMEOUT" and "3 s" in task["error"]["message"]
+    assert record["status"] == "FAILED" and record["bill"] == "0"

@@ -29,8 +29,8 @@ from voicefn.tasks import create_task, fail_task, public_task
 
 FILETRANS_MODELS = ("qwen3-asr-flash-filetrans",)
 KIND = "asr_filetrans"
-TASK_DEADLINE_S = 6 * 3600          # DashScope keeps results 24 h; a task this old has failed
-SUBMIT_TAKEOVER_S = 120             # a RUNNING task with no upstream id this old lost its submitter
+SUBMIT_TAKEOVER_S = 90              # a RUNNING task with no upstream id this old lost its submitter
+                                    # (a submit is one call: timeout 30 s + retry budget 20 s)
 POLL_SLICE_S = 480                  # poll this long per invocation (FC timeout 600 s), then re-enqueue
 RESULT_MAX_BYTES = 32 * 1024 * 1024
 SIGNED_URL_TTL_S = 24 * 3600
@@ -101,18 +101,20 @@ async def advance(services: Services, task_id: str, *, poll_for_s: float = POLL_
     task = await services.state.get_task(task_id)
     if task is None or task["status"] in ("SUCCEEDED", "FAILED"):
         return task
-    if _age_s(task) > TASK_DEADLINE_S:
-        await _fail(services, task, "TIMEOUT", f"transcription did not finish within {TASK_DEADLINE_S // 3600} h")
+    # DashScope keeps results 24 h; a task older than the deadline has failed, whatever upstream says
+    deadline_s = services.settings.asr_task_deadline_s
+    if _age_s(task) > deadline_s:
+        await _fail(services, task, "TIMEOUT", f"transcription did not finish within {deadline_s} s")
         return await services.state.get_task(task_id)
     principal = _principal(task)
     try:
         api_key = await resolve_api_key(principal, services)
-        task = await _ensure_submitted(services, task, api_key)
-        if task.get("upstream_task_id") is None:
-            return task  # another run is submitting it right now
-        deadline = time.monotonic() + poll_for_s
+        deadline = time.monotonic() + min(poll_for_s, max(0.0, deadline_s - _age_s(task)))
         while True:
-            task = await _poll_once(services, task, api_key)
+            task = await _ensure_submitted(services, task, api_key)
+            if task.get("upstream_task_id"):
+                task = await _poll_once(services, task, api_key)
+            # no upstream id: another run is submitting it (or died doing so: taken over when stale)
             if task["status"] in ("SUCCEEDED", "FAILED") or time.monotonic() >= deadline:
                 return task
             await asyncio.sleep(interval_s)
@@ -193,7 +195,7 @@ async def _succeed(services: Services, task: dict[str, Any], upstream: Any) -> N
     now = utc_now()
     won = await services.state.update_task(task["task_id"], {
         "status": "SUCCEEDED", "result": result, "usage": {"seconds": seconds}, "bill": bill,
-        "end_time": upstream.end_time or now, "updated_at": now}, expect_status=("PENDING", "RUNNING"))
+        "end_time": now, "updated_at": now}, expect_status=("PENDING", "RUNNING"))
     if won:
         await _notify(services, task["task_id"])
 
