@@ -15,14 +15,14 @@ SDK_KEY = "sk-test"
 @pytest.fixture
 def emulator() -> Iterator[ServerHandle]:
     """A fresh emulator with the deterministic engine (exact durations), its own faults/stats."""
-    with run_in_thread(create_dashscope_app(EmulatorConfig(engine="deterministic"))) as server:
+    with run_in_thread(create_dashscope_app(EmulatorConfig(engine="deterministic", data_dir=None))) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def espeak_emulator() -> Iterator[ServerHandle]:
     """An emulator speaking with espeak-ng (real speech), shared by a module's tests."""
-    with run_in_thread(create_dashscope_app(EmulatorConfig(engine="espeak"))) as server:
+    with run_in_thread(create_dashscope_app(EmulatorConfig(engine="espeak", data_dir=None))) as server:
         yield server
 
 
