@@ -23,9 +23,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
-    from voicefn_asr.routes import invoke, openai, recognize, transcribe
+    from voicefn.web.invoke import invoke_router
+    from voicefn_asr.jobs import handle_job
+    from voicefn_asr.routes import openai, recognize, transcribe
 
+    # an event function: jobs arrive through index.handler; /invoke keeps it deployable as a web one
     app = build_app(title="voicefn asr", description=DESCRIPTION,
-                    routers=[recognize.router, transcribe.router, openai.router, invoke.router])
+                    routers=[recognize.router, transcribe.router, openai.router, invoke_router(handle_job)])
     app.router.lifespan_context = lifespan
     return app

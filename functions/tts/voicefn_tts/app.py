@@ -11,8 +11,10 @@ task API, and OpenAI's `/v1/audio/speech`. Authenticate with `Authorization: Bea
 
 
 def create_app() -> FastAPI:
-    from voicefn_tts.routes import invoke, long, openai, seed000, stream_ws, synthesize
+    from voicefn.web.invoke import invoke_router
+    from voicefn_tts.jobs import handle_job
+    from voicefn_tts.routes import long, openai, seed000, stream_ws, synthesize
 
     return build_app(title="voicefn tts", description=DESCRIPTION,
                      routers=[synthesize.router, long.router, stream_ws.router, seed000.router,
-                              openai.router, invoke.router])
+                              openai.router, invoke_router(handle_job)])
