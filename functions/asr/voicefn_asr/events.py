@@ -1,7 +1,8 @@
 """OSS ``ObjectCreated`` on ``uploads/asr/…``: check the upload, then start its transcription.
 
-FC delivers OSS events at least once and retries failures. The event key (bucket/key/eTag) names
-the task (``task_id_for_event``), so a second delivery finds the task the first one created and
+FC delivers OSS events at least once and retries failures. Each event (bucket/key/eTag) is
+recorded in the events table with its outcome, and it names the task (``task_id_for_event``), so
+a second delivery finds the task the first one created — even if the first died half-way — and
 starts nothing new: one DashScope task, one history record, one bill.
 """
 
@@ -54,7 +55,12 @@ async def handle_record(services: Services, record: dict[str, Any]) -> dict[str,
         log.warning("upload without a matching ticket", extra={"key": key})
         return {"skipped": "no ticket for this upload"}
 
-    task_id = task_id_for_event(f"oss:{bucket}/{key}/{etag}")
+    event_key = f"oss:{bucket}/{key}/{etag}"
+    if not await services.state.claim_event(event_key, owner=upload.user_id):
+        seen = await services.state.get_event(event_key) or {}
+        if (seen.get("outcome") or {}).get("rejected"):
+            return {"rejected": seen["outcome"]["rejected"], "duplicate": True}
+    task_id = task_id_for_event(event_key)
     existing = await services.state.get_task(task_id)
     if existing is not None:  # a redelivery: the first delivery made the task
         if existing["status"] == "PENDING" and not existing.get("upstream_task_id"):
@@ -70,6 +76,7 @@ async def handle_record(services: Services, record: dict[str, Any]) -> dict[str,
         audio = inspect(await services.objects.get(key), max_seconds=None, max_bytes=MAX_UPLOAD_BYTES)
     except ApiError as err:
         await reject_ticket(services.state, upload.ticket_id, err.message)
+        await services.state.set_event_outcome(event_key, {"rejected": err.message})
         return {"rejected": err.message}
 
     await mark_ticket(services.state, upload.ticket_id, "PROCESSING")
@@ -80,5 +87,6 @@ async def handle_record(services: Services, record: dict[str, Any]) -> dict[str,
         callback_url=request.get("callback_url"),
         origin={"upload": upload.ticket_id, "format": audio.format, "duration": round(audio.duration, 3)})
     await attach_task(services.state, upload.ticket_id, task["task_id"])
+    await services.state.set_event_outcome(event_key, {"task_id": task["task_id"]})
     await submit_transcription_job(services, task["task_id"])
     return {"task_id": task["task_id"]}
