@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict
 
 from voicefn.apikeys import delete_user_key, key_status, store_user_key
@@ -13,8 +13,9 @@ from voicefn.history import public_item
 from voicefn.services import get_services
 from voicefn.web.app import ok
 from voicefn.web.deps import current_principal
+from voicefn.web.routing import plain_router
 
-router = APIRouter(prefix="/api/audio", tags=["account"])
+router = plain_router(prefix="/api/audio", tags=["account"])
 
 
 class ApiKeyBody(BaseModel):

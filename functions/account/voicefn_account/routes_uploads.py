@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from voicefn.auth.principal import Principal
@@ -16,8 +16,9 @@ from voicefn.services import get_services
 from voicefn.uploads import create_ticket, get_ticket_public
 from voicefn.web.app import ok
 from voicefn.web.deps import current_principal
+from voicefn.web.routing import plain_router
 
-router = APIRouter(prefix="/api/audio", tags=["uploads"])
+router = plain_router(prefix="/api/audio", tags=["uploads"])
 
 
 class UploadTicketBody(BaseModel):

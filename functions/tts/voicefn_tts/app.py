@@ -12,8 +12,12 @@ task API, and OpenAI's `/v1/audio/speech`. Authenticate with `Authorization: Bea
 
 def create_app() -> FastAPI:
     from voicefn.web.invoke import invoke_router
-    from voicefn_tts.jobs import handle_job
     from voicefn_tts.routes import long, openai, seed000, stream_ws, synthesize
+
+    async def handle_job(payload: dict) -> None:  # the jobs module loads when a job arrives
+        from voicefn_tts.jobs import handle_job as run
+
+        await run(payload)
 
     return build_app(title="voicefn tts", description=DESCRIPTION,
                      routers=[synthesize.router, long.router, stream_ws.router, seed000.router,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import PlainTextResponse
 
 from voicefn.asr.intake import MAX_SYNC_BYTES, inspect
@@ -15,8 +15,9 @@ from voicefn.services import get_services
 from voicefn.web.deps import current_principal
 from voicefn_asr import subtitles
 from voicefn_asr.forms import read_upload
+from voicefn.web.routing import plain_router
 
-router = APIRouter(prefix="/v1/audio", tags=["OpenAI-compatible"])
+router = plain_router(prefix="/v1/audio", tags=["OpenAI-compatible"])
 
 # OpenAI's model names run on the flash model; our own ids pass through.
 OPENAI_MODELS = {"whisper-1": "qwen3-asr-flash", "gpt-4o-transcribe": "qwen3-asr-flash",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from voicefn.asr.intake import MAX_SYNC_BYTES, decode_base64, fetch_url, inspect
@@ -17,8 +17,9 @@ from voicefn.services import get_services
 from voicefn.web.app import ok
 from voicefn.web.deps import current_principal
 from voicefn_asr.forms import form_bool, read_upload
+from voicefn.web.routing import plain_router
 
-router = APIRouter(prefix="/api/audio/asr", tags=["asr (seed 003)"])
+router = plain_router(prefix="/api/audio/asr", tags=["asr (seed 003)"])
 
 
 class RecognizeJson(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from voicefn.asr.transcription import check_file_url, check_model, create_transcription, public_transcription, refresh
@@ -16,8 +16,9 @@ from voicefn.web.app import ok
 from voicefn.web.deps import current_principal
 from voicefn_asr.jobs import submit_transcription_job
 from voicefn_asr.callback_check import check_callback_url
+from voicefn.web.routing import plain_router
 
-router = APIRouter(prefix="/api/audio/asr", tags=["asr (seed 003)"])
+router = plain_router(prefix="/api/audio/asr", tags=["asr (seed 003)"])
 
 
 class TranscribeRequest(BaseModel):

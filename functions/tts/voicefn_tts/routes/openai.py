@@ -7,18 +7,16 @@ import json
 import time
 from typing import Any, AsyncIterator
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.responses import Response, StreamingResponse
 
 from voicefn.auth.principal import Principal
-from voicefn.catalog.models import tts_models
 from voicefn.services import get_services
-from voicefn.tts.streaming import open_stream
 from voicefn.web.deps import current_principal
-from voicefn_tts.openai_speech import MAX_INPUT_CHARS, SAMPLE_RATE, to_params
+from voicefn.web.routing import plain_router
 from voicefn_tts.schemas import OpenAISpeechRequest
 
-router = APIRouter(prefix="/v1/audio", tags=["OpenAI-compatible"])
+router = plain_router(prefix="/v1/audio", tags=["OpenAI-compatible"])
 
 MEDIA_TYPES = {"mp3": "audio/mpeg", "opus": "audio/ogg", "wav": "audio/wav", "pcm": "audio/pcm",
                "flac": "audio/flac"}
@@ -26,6 +24,9 @@ MEDIA_TYPES = {"mp3": "audio/mpeg", "opus": "audio/ogg", "wav": "audio/wav", "pc
 
 @router.post("/speech", summary="OpenAI-compatible text to speech (streams the audio)")
 async def speech(body: OpenAISpeechRequest, principal: Principal = Depends(current_principal)) -> Any:
+    from voicefn.tts.streaming import open_stream
+    from voicefn_tts.openai_speech import MAX_INPUT_CHARS, SAMPLE_RATE, to_params
+
     params, pieces = to_params(body)
     audio = await open_stream(get_services(), principal, params, texts=pieces, max_chars=MAX_INPUT_CHARS)
     if body.response_format == "flac":
@@ -51,6 +52,8 @@ async def _sse(chunks: AsyncIterator[bytes], text: str) -> AsyncIterator[bytes]:
 
 @router.get("/models", summary="TTS models (OpenAI list format; public)")
 async def models() -> dict[str, Any]:
+    from voicefn.catalog.models import tts_models
+
     created = int(time.time())
     return {"object": "list", "data": [
         {"id": m.model_id, "object": "model", "created": created, "owned_by": "voicefn"}

@@ -14,21 +14,20 @@ import asyncio
 import contextlib
 import json
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import WebSocket, WebSocketDisconnect
 
-from voicefn.dashscope.errors import UpstreamError, to_api_error
 from voicefn.errors import ApiError
 from voicefn.logging import get_logger
 from voicefn.services import get_services
-from voicefn.text.split import SentenceStream
-from voicefn.tts.params import TtsParams
-from voicefn.tts.service import TtsService
-from voicefn.tts.streaming import SPOOL_MEMORY_BYTES, _session_args
 from voicefn.web.deps import principal_from_websocket
+from voicefn.web.routing import plain_router
 
-router = APIRouter(tags=["tts (seed 003)"])
+if TYPE_CHECKING:
+    from voicefn.tts.params import TtsParams
+
+router = plain_router(tags=["tts (seed 003)"])
 log = get_logger(__name__)
 
 MAX_TOTAL_CHARS = 200_000
@@ -37,6 +36,8 @@ POLICY_VIOLATION = 1008
 
 
 def _params_from_query(ws: WebSocket) -> TtsParams:
+    from voicefn.tts.params import TtsParams
+
     q = ws.query_params
     try:
         return TtsParams(model=q.get("model", ""), voice=q.get("voice", ""), text="…",
@@ -55,6 +56,10 @@ async def _send_error(ws: WebSocket, err: ApiError) -> None:
 
 @router.websocket("/api/audio/tts/stream")
 async def tts_stream(ws: WebSocket) -> None:
+    from voicefn.dashscope.errors import UpstreamError, to_api_error
+    from voicefn.tts.service import TtsService
+    from voicefn.tts.streaming import _session_args
+
     await ws.accept()
     services = get_services()
     try:
@@ -86,6 +91,9 @@ async def tts_stream(ws: WebSocket) -> None:
 async def _relay(ws: WebSocket, session: Any) -> tuple[str, bytes] | None:
     """Pump text up and audio down until the task finishes: (full text, all audio), or None if
     the client left. The audio copy is spooled (memory-bounded) for storage and billing."""
+    from voicefn.text.split import SentenceStream
+    from voicefn.tts.streaming import SPOOL_MEMORY_BYTES
+
     received: list[str] = []
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)
 

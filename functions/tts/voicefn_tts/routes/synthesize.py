@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import Depends, Header
 from fastapi.responses import StreamingResponse
 
 from voicefn.auth.principal import Principal
-from voicefn.catalog.models import tts_models
 from voicefn.services import get_services
-from voicefn.tts.service import TtsService
-from voicefn.tts.streaming import open_stream
 from voicefn.web.app import ok
 from voicefn.web.deps import current_principal
+from voicefn.web.routing import plain_router
 from voicefn_tts.schemas import SynthesizeRequest
 
-router = APIRouter(prefix="/api/audio/tts", tags=["tts (seed 003)"])
+router = plain_router(prefix="/api/audio/tts", tags=["tts (seed 003)"])
 
 
 @router.post("/synthesize", summary="Synthesize text (stream=false stores the audio; stream=true streams it)")
 async def synthesize(body: SynthesizeRequest, principal: Principal = Depends(current_principal),
                      idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Any:
+    from voicefn.tts.service import TtsService
+    from voicefn.tts.streaming import open_stream
+
     params = body.params()
     services = get_services()
     if body.stream:
@@ -34,4 +35,6 @@ async def synthesize(body: SynthesizeRequest, principal: Principal = Depends(cur
 
 @router.get("/models", summary="TTS models with prices (public catalog)")
 async def list_models() -> dict[str, Any]:
+    from voicefn.catalog.models import tts_models
+
     return ok([m.to_public() for m in tts_models(family="cosyvoice")])

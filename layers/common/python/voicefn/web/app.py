@@ -14,11 +14,12 @@ from voicefn.web.body_limit import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddlewa
 from voicefn.web.handlers import install_error_handlers
 from voicefn.web.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from voicefn.web.responses import ok
+from voicefn.web.routing import plain_router
 from voicefn.web.unhandled import UnhandledErrorMiddleware
 
 __all__ = ["build_app", "ok"]
 
-_health = APIRouter()
+_health = plain_router()
 
 
 @_health.get("/health", tags=["meta"], summary="Liveness check (no auth)")

@@ -11,12 +11,13 @@ from typing import Any, Awaitable, Callable
 from fastapi import APIRouter, Request
 
 from voicefn.errors import ApiError
+from voicefn.web.routing import plain_router
 
 JobHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def invoke_router(handle_job: JobHandler) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+    router = plain_router(include_in_schema=False)
 
     @router.post("/invoke")
     async def invoke(request: Request) -> dict[str, Any]:
