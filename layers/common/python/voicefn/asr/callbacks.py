@@ -3,7 +3,8 @@
 The body is the task as GET shows it. ``X-Voicefn-Signature: t=<unix>,v1=<hex>`` is
 HMAC-SHA256 over ``"<t>.<body>"`` with the callback secret (``VOICEFN_CALLBACK_SECRET``, shared
 with the receiving server), so the receiver can check origin and freshness. The URL is checked
-again when sending (public http(s) only); delivery is tried a few times, then given up and logged.
+again when sending and the connection is pinned to the checked public address (no DNS
+rebinding, no redirects); delivery is tried a few times, then given up and logged.
 """
 
 from __future__ import annotations
@@ -33,26 +34,27 @@ def sign(secret: bytes, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-async def deliver_callback(services: Services, url: str, payload: dict[str, Any]) -> bool:
-    import httpx
+async def deliver_callback(services: Services, url: str, payload: dict[str, Any], *,
+                           resolver: Any = None, transport: Any = None) -> bool:
+    """POST ``payload`` signed; True once the receiver answered 2xx. ``resolver``/``transport``
+    are the fetcher's test seams (the connection is pinned to the checked public address)."""
+    from voicefn.net.errors import FetchError, UnsafeUrl
+    from voicefn.net.fetch import safe_post
+    from voicefn.net.ssrf import system_resolver
 
-    from voicefn.net.ssrf import UnsafeUrl, check_public_url
-
-    try:
-        await asyncio.to_thread(check_public_url, url)
-    except UnsafeUrl as exc:
-        log.warning("callback refused", extra={"reason": str(exc)})
-        return False
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     for attempt in range(ATTEMPTS):
         headers = {"Content-Type": "application/json",
                    "X-Voicefn-Signature": sign(callback_secret(services), body, int(time.time()))}
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False) as client:
-                response = await client.post(url, content=body, headers=headers)
-            if 200 <= response.status_code < 300:
+            status = await safe_post(url, content=body, headers=headers, timeout_s=TIMEOUT_S,
+                                     resolver=resolver or system_resolver, transport=transport)
+            if 200 <= status < 300:
                 return True
-        except httpx.HTTPError:
+        except UnsafeUrl as exc:
+            log.warning("callback refused", extra={"reason": str(exc)})
+            return False
+        except FetchError:
             pass
         await asyncio.sleep(0.5 * 2 ** attempt)
     log.warning("callback not delivered", extra={"task_id": payload.get("task_id")})

@@ -106,8 +106,31 @@ async def _fetch(url: str, max_bytes: int, timeout_s: float, objects: ObjectStor
             await client.aclose()
 
 
-async def _open(client: httpx.AsyncClient, target: PublicTarget) -> httpx.Response:
-    """GET the target from its checked addresses in turn (the next one only if connecting
+async def safe_post(url: str, *, content: bytes, headers: dict[str, str], timeout_s: float,
+                    resolver: Resolver = system_resolver,
+                    transport: httpx.AsyncBaseTransport | None = None) -> int:
+    """POST ``content`` to a public URL over a connection pinned to its checked address (for
+    callbacks); a redirect is not followed. Returns the HTTP status; raises a FetchError."""
+    import httpx
+
+    async def post() -> int:
+        target = await aresolve_public_url(url, resolver=resolver)
+        async with httpx.AsyncClient(transport=transport or httpx.AsyncHTTPTransport(retries=0),
+                                     trust_env=False, follow_redirects=False,
+                                     timeout=httpx.Timeout(timeout_s)) as client:
+            response = await _open(client, target, method="POST", content=content, extra_headers=headers)
+            await response.aclose()
+            return response.status_code
+
+    try:
+        return await asyncio.wait_for(post(), timeout_s)
+    except asyncio.TimeoutError:
+        raise FetchTimeout(f"the URL did not answer within {timeout_s:g} s") from None
+
+
+async def _open(client: httpx.AsyncClient, target: PublicTarget, *, method: str = "GET",
+                content: bytes | None = None, extra_headers: dict[str, str] | None = None) -> httpx.Response:
+    """Send to the target at its checked addresses in turn (the next one only if connecting
     failed); the response is open for streaming."""
     import httpx
 
@@ -116,10 +139,10 @@ async def _open(client: httpx.AsyncClient, target: PublicTarget) -> httpx.Respon
         extensions["sni_hostname"] = target.host  # TLS talks to, and verifies, the real name
     headers = {"Host": target.host_header, "User-Agent": _USER_AGENT, "Accept": "*/*",
                # a compressed body could inflate far past max_bytes before we can count it
-               "Accept-Encoding": "identity"}
+               "Accept-Encoding": "identity", **(extra_headers or {})}
     for address in target.addresses:
-        request = client.build_request("GET", target.pinned_url(address), headers=headers,
-                                       extensions=extensions)
+        request = client.build_request(method, target.pinned_url(address), headers=headers,
+                                       content=content, extensions=extensions)
         try:
             return await client.send(request, stream=True)
         except httpx.ConnectError:
