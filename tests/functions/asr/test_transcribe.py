@@ -8,7 +8,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from tests.functions.asr.audio_samples import script, wav
+from tests.functions.asr.audio_samples import script
 from tests.stack import Stack
 
 

@@ -7,7 +7,6 @@ import hashlib
 import time
 import tracemalloc
 
-import httpx
 import pytest
 
 from tests.stack import Stack

@@ -72,7 +72,6 @@ def test_streamed_files_whose_headers_do_not_know_their_length():
 
 
 def test_vbr_mp3_without_a_header_frame_is_counted_frame_by_frame():
-    import numpy as np
     import soundfile as sf
 
     pcm = tone(2.0, 24000, 440)
