@@ -7,7 +7,15 @@ from fastapi import FastAPI
 from voicefn.web.app import build_app
 
 DESCRIPTION = """Text to speech: seed 003's `/api/audio/tts/*` (JSON envelope), seed 000's `/api/tts`
-task API, and OpenAI's `/v1/audio/speech`. Authenticate with `Authorization: Bearer <JWT>`."""
+task API, and OpenAI's `/v1/audio/speech`. Authenticate with `Authorization: Bearer <JWT>`.
+
+**WebSocket `/api/audio/tts/stream`** (seed 003 §1.4; not listed below, OpenAPI has no WebSockets):
+connect with query `model`, `voice`, optional `format` (default pcm), `sample_rate` (default 22050),
+`volume`, `speech_rate`, `pitch_rate`, and `token` (the JWT; browsers cannot set headers on a
+WebSocket). Send `{"type": "text", "content": "..."}` as often as you like, then `{"type": "end"}`.
+You receive `{"type": "started"}`, binary audio frames as they are synthesized, and finally
+`{"type": "complete", "characters", "duration", "bill", "record_id", "audio_url"}` — or
+`{"type": "error", "code", "message"}` and a close."""
 
 
 def create_app() -> FastAPI:
