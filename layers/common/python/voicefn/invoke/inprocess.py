@@ -4,6 +4,10 @@ A job is a background task on the running event loop. Like FC async invocation i
 once: a handler that raises is retried (``max_attempts`` in all, exponential backoff), so handlers
 must be idempotent. Like FC it takes only JSON payloads up to 128 KB, and the handler receives a
 fresh copy (what a queue would deliver), never the caller's dict.
+
+Jobs run on the invoker's home loop (the first loop that used it, e.g. the local server's) even
+when invoked from another, short-lived loop (an FC event handler called directly, a test's
+``asyncio.run``): a job parked on a loop that never runs again would silently never happen.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class InProcessInvoker:
         self.backoff_s = backoff_s
         self._handlers: dict[str, JobHandler] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # strong refs: the loop keeps only weak ones
+        self._home: asyncio.AbstractEventLoop | None = None
         # (function, idempotency key) -> invocation id, for keys queued, running or done
         self._keys: dict[tuple[str, str], str] = {}
 
@@ -54,12 +59,21 @@ class InProcessInvoker:
         invocation_id = uuid.uuid4().hex
         if idempotency_key is not None:
             self._keys[(function, idempotency_key)] = invocation_id
-        task = asyncio.get_running_loop().create_task(
-            self._run(function, handler, body, invocation_id, idempotency_key),
-            name=f"invoke:{function}:{invocation_id}")
+        job = self._run(function, handler, body, invocation_id, idempotency_key)
+        name = f"invoke:{function}:{invocation_id}"
+        current = asyncio.get_running_loop()
+        home = self._home
+        if home is not None and home is not current and home.is_running() and not home.is_closed():
+            home.call_soon_threadsafe(self._start, job, name)
+        else:
+            self._home = current
+            self._start(job, name)
+        return invocation_id
+
+    def _start(self, job: Any, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(job, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return invocation_id
 
     async def _run(self, function: str, handler: JobHandler, body: bytes, invocation_id: str,
                    idempotency_key: str | None) -> None:
