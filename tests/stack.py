@@ -138,3 +138,13 @@ class ServeProcess:
     def client(self, user: str) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {self.token(user)}"},
                             timeout=60)
+
+
+def function_handler(function: str):
+    """``functions/<function>/index.py``'s ``handler``, loaded as FC loads it (by file)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"{function}_index", ROOT / "functions" / function / "index.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler

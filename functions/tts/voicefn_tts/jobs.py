@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from voicefn.apikeys import resolve_api_key
-from voicefn.auth.principal import Principal
 from voicefn.errors import ApiError
 from voicefn.jobs import sign_job, verify_job
 from voicefn.logging import get_logger
 from voicefn.services import Services, get_services
-from voicefn.tasks import fail_task, report_progress, start_task, succeed_task
+from voicefn.tasks import fail_task, report_progress, start_task, succeed_task, task_principal
 from voicefn.tts.long import synthesize_long
 from voicefn.tts.params import TtsParams
 
@@ -55,17 +54,12 @@ async def handle_job(payload: dict[str, Any]) -> None:
         raise
 
 
-def _principal(task: dict[str, Any]) -> Principal:
-    fields = task["request"].get("principal") or {"user_id": task["owner"]}
-    return Principal(user_id=fields["user_id"], kind=fields.get("kind", "user"), service=fields.get("service"))
-
-
 async def _run_long(services: Services, task: dict[str, Any]) -> None:
     req = task["request"]
     params = TtsParams(model=req["model"], voice=req["voice"], text=req["text"], format=req["format"],
                        sample_rate=req["sample_rate"], volume=req["volume"], speech_rate=req["speech_rate"],
                        pitch_rate=req["pitch_rate"], instruction=req.get("instruction"))
-    principal = _principal(task)
+    principal = task_principal(task)
     api_key = await resolve_api_key(principal, services)
 
     async def progress(done: int, total: int) -> None:
@@ -79,7 +73,7 @@ async def _run_long(services: Services, task: dict[str, Any]) -> None:
 async def _run_seed000(services: Services, task: dict[str, Any]) -> None:
     from voicefn_tts.seed000 import run_seed000_task
 
-    await run_seed000_task(services, _principal(task), task)
+    await run_seed000_task(services, task_principal(task), task)
 
 
 _RUNNERS = {TTS_LONG: _run_long, TTS_SEED000: _run_seed000}

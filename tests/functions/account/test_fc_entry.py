@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-from tests.stack import Stack
+from tests.stack import Stack, function_handler
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "tests" / "voicefn" / "web" / "fc3_events" / "event-http.json"
 
 
 def load_handler():
-    spec = importlib.util.spec_from_file_location("account_index", ROOT / "functions" / "account" / "index.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.handler
+    return function_handler("account")
 
 
 def event(method: str, path: str, headers: dict[str, str] | None = None, query: dict | None = None) -> bytes:

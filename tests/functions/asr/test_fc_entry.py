@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,17 +10,14 @@ import pytest
 
 from tests.functions.asr.audio_samples import script, wav
 from tests.functions.asr.test_transcribe import wait_task
-from tests.stack import Stack
+from tests.stack import Stack, function_handler
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE_OSS = ROOT / "tests" / "voicefn" / "web" / "fc3_events" / "event-oss.json"
 
 
 def load_handler():
-    spec = importlib.util.spec_from_file_location("asr_index", ROOT / "functions" / "asr" / "index.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.handler
+    return function_handler("asr")
 
 
 def test_the_reference_sample_event_is_not_an_upload_and_is_skipped(stack: Stack) -> None:

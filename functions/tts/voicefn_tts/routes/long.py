@@ -20,7 +20,7 @@ router = plain_router(prefix="/api/audio/tts", tags=["tts (seed 003)"])
              summary="Synthesize long text (split, concurrent, merged); async=true returns a task id")
 async def synthesize_long_route(body: SynthesizeLongRequest,
                                 principal: Principal = Depends(current_principal)) -> dict[str, Any]:
-    from voicefn.tasks import create_task
+    from voicefn.tasks import create_task, principal_record
     from voicefn.tts.long import prepare_long, synthesize_long
     from voicefn_tts.jobs import TTS_LONG, submit_job
 
@@ -31,7 +31,7 @@ async def synthesize_long_route(body: SynthesizeLongRequest,
         return ok((await synthesize_long(services, principal, params, api_key)).public())
     task = await create_task(services.state, owner=principal.user_id, kind=TTS_LONG,
                              request={**body.model_dump(exclude={"run_async", "stream"}),
-                                      "principal": principal_fields(principal)})
+                                      "principal": principal_record(principal)})
     await submit_job(services, TTS_LONG, task["task_id"])
     return ok({"task_id": task["task_id"], "task_status": task["status"]})
 
@@ -42,7 +42,3 @@ async def get_task(task_id: str, principal: Principal = Depends(current_principa
 
     task = await owned_task(get_services().state, task_id, principal.user_id, kind_prefix="tts")
     return ok(public_task(task))
-
-
-def principal_fields(principal: Principal) -> dict[str, Any]:
-    return {"user_id": principal.user_id, "kind": principal.kind, "service": principal.service}

@@ -10,7 +10,6 @@ from voicefn.auth.principal import Principal
 from voicefn.services import get_services
 from voicefn.web.deps import current_principal
 from voicefn.web.routing import plain_router
-from voicefn_tts.routes.long import principal_fields
 from voicefn_tts.schemas import Seed000TtsRequest
 
 router = plain_router(tags=["tts (seed 000)"])
@@ -18,7 +17,7 @@ router = plain_router(tags=["tts (seed 000)"])
 
 @router.post("/api/tts", summary="Start a Qwen TTS task (seed 000)")
 async def create_tts_task(body: Seed000TtsRequest, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
-    from voicefn.tasks import create_task
+    from voicefn.tasks import create_task, principal_record
     from voicefn_tts.jobs import TTS_SEED000, submit_job
     from voicefn_tts.seed000 import check_request, seed000_model
     from voicefn.apikeys import resolve_api_key
@@ -29,7 +28,7 @@ async def create_tts_task(body: Seed000TtsRequest, principal: Principal = Depend
     model = seed000_model()
     task = await create_task(services.state, owner=principal.user_id, kind=TTS_SEED000,
                              request={**body.model_dump(), "model": model,
-                                      "principal": principal_fields(principal)})
+                                      "principal": principal_record(principal)})
     await submit_job(services, TTS_SEED000, task["task_id"])
     return {"taskId": task["task_id"], "model": model, "voice": body.voice,
             "language_type": body.language_type, "text_length": len(body.text)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from voicefn.auth.principal import Principal
 from voicefn.errors import ApiError
 from voicefn.history import utc_now
 from voicefn.storage.state import StateStore
@@ -89,3 +90,13 @@ def public_task(task: dict[str, Any]) -> dict[str, Any]:
     if task["status"] == "FAILED" and task.get("error"):
         out["error"] = task["error"]
     return out
+
+
+def principal_record(principal: Principal) -> dict[str, Any]:
+    """Who a background task runs for, kept in its request (jobs run without the HTTP request)."""
+    return {"user_id": principal.user_id, "kind": principal.kind, "service": principal.service}
+
+
+def task_principal(task: dict[str, Any]) -> Principal:
+    fields = task["request"].get("principal") or {"user_id": task["owner"]}
+    return Principal(user_id=fields["user_id"], kind=fields.get("kind", "user"), service=fields.get("service"))

@@ -25,7 +25,7 @@ from voicefn.errors import ApiError
 from voicefn.history import record_history, utc_now
 from voicefn.logging import get_logger
 from voicefn.services import Services
-from voicefn.tasks import create_task, fail_task, public_task
+from voicefn.tasks import create_task, fail_task, principal_record, public_task, task_principal
 
 FILETRANS_MODELS = ("qwen3-asr-flash-filetrans",)
 KIND = "asr_filetrans"
@@ -80,7 +80,7 @@ async def create_transcription(services: Services, principal: Principal, *, mode
     """Create (or find, for a known ``task_id``) the task and its PENDING history record."""
     request = {"model": model, **source, "language": language, "enable_itn": enable_itn,
                "channel_id": channel_id or [0], "callback_url": callback_url,
-               "principal": {"user_id": principal.user_id, "kind": principal.kind, "service": principal.service}}
+               "principal": principal_record(principal)}
     task = await create_task(services.state, owner=principal.user_id, kind=KIND, request=request, task_id=task_id)
     if task.get("record_id") is None:
         shown = {"file_url": redact_url(source["file_url"])} if "file_url" in source else {"object_key": source.get("object_key")}
@@ -106,7 +106,7 @@ async def advance(services: Services, task_id: str, *, poll_for_s: float = POLL_
     if _age_s(task) > deadline_s:
         await _fail(services, task, "TIMEOUT", f"transcription did not finish within {deadline_s} s")
         return await services.state.get_task(task_id)
-    principal = _principal(task)
+    principal = task_principal(task)
     try:
         api_key = await resolve_api_key(principal, services)
         deadline = time.monotonic() + min(poll_for_s, max(0.0, deadline_s - _age_s(task)))
@@ -225,11 +225,6 @@ def public_transcription(task: dict[str, Any]) -> dict[str, Any]:
     if task.get("record_id") is not None:
         out["record_id"] = task["record_id"]
     return out
-
-
-def _principal(task: dict[str, Any]) -> Principal:
-    p = task["request"].get("principal") or {"user_id": task["owner"]}
-    return Principal(user_id=p["user_id"], kind=p.get("kind", "user"), service=p.get("service"))
 
 
 def _seconds_since(stamp: str | None) -> float:
