@@ -19,7 +19,7 @@ from voicefn.storage.keys import InvalidObjectKey
 from voicefn.storage.local_objects import LocalObjectStore
 from voicefn.storage.signing import ObjectAccessError
 
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # a dev server: refuse anything absurd before reading it
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # above every ticket limit (asr: 200 MiB); refuse the absurd unread
 
 
 def oss_error(status: int, code: str, message: str) -> Response:

@@ -20,6 +20,9 @@ from voicefn.storage.keys import InvalidObjectKey, guess_content_type, validate_
 from voicefn.storage.objects import ObjectInfo, ObjectNotFound, PostPolicy
 
 
+_ATTEMPTS = 3  # OSS (and moto in tests) answers the odd transient 5xx
+
+
 def _with_scheme(endpoint: str) -> str:
     endpoint = endpoint.strip().rstrip("/")
     return endpoint if "://" in endpoint else f"https://{endpoint}"
@@ -93,11 +96,25 @@ class OssObjectStore:
 
     # -- ObjectStore -----------------------------------------------------------------------
 
+    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking oss2 call in a thread; an OSS 5xx is retried (every call here is
+        idempotent: same key, same bytes), anything else is raised at once."""
+        import oss2.exceptions
+
+        for attempt in range(_ATTEMPTS):
+            try:
+                return await asyncio.to_thread(fn, *args, **kwargs)
+            except oss2.exceptions.ServerError as exc:
+                if exc.status < 500 or attempt == _ATTEMPTS - 1:
+                    raise
+            await asyncio.sleep(0.1 * 2 ** attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def put(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
         validate_key(key)
         content_type = content_type or guess_content_type(key)
-        result = await asyncio.to_thread(self._bucket.put_object, key, bytes(data),
-                                         headers={"Content-Type": content_type})
+        result = await self._call(self._bucket.put_object, key, bytes(data),
+                                  headers={"Content-Type": content_type})
         etag = (result.etag or hashlib.md5(data).hexdigest()).upper()
         return ObjectInfo(key=key, size=len(data), etag=etag, content_type=content_type)
 
@@ -112,7 +129,7 @@ class OssObjectStore:
             except oss2.exceptions.NoSuchKey:
                 raise ObjectNotFound(key) from None
 
-        return await asyncio.to_thread(_read)
+        return await self._call(_read)
 
     async def head(self, key: str) -> ObjectInfo | None:
         import oss2.exceptions
@@ -129,11 +146,11 @@ class OssObjectStore:
             return ObjectInfo(key=key, size=int(meta.content_length or 0),
                               etag=(meta.etag or "").upper(), content_type=meta.content_type)
 
-        return await asyncio.to_thread(_head)
+        return await self._call(_head)
 
     async def delete(self, key: str) -> None:
         validate_key(key)
-        await asyncio.to_thread(self._bucket.delete_object, key)
+        await self._call(self._bucket.delete_object, key)
 
     def signed_get_url(self, key: str, expires_s: int = 3600) -> str:
         validate_key(key)
