@@ -9,7 +9,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.stack import STACK_ENV, Stack, free_port, reload_settings
+from tests.stack import Stack, free_port, isolated_env
 
 
 @pytest.fixture(scope="session")
@@ -18,38 +18,23 @@ def stack() -> Iterator[Stack]:
     from voicefn_local.runtime import build_local_app, configure_local_env
     from voicefn_local.servers import run_in_thread
 
-    saved = {name: os.environ.get(name) for name in STACK_ENV}
-    for name in STACK_ENV:
-        os.environ.pop(name, None)
-    data_dir = Path(tempfile.mkdtemp(prefix="voicefn-test-"))
-    port = free_port()
-    os.environ["VOICEFN_UPSTREAM_RETRY_BUDGET_S"] = "5"
-    configure_local_env("127.0.0.1", port, data_dir, engine="deterministic")
-    handle = run_in_thread(build_local_app(load_manifest()), port=port)
-    try:
-        yield Stack(base_url=handle.base_url, ws_url=handle.ws_base_url, data_dir=data_dir)
-    finally:
-        handle.stop()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        reload_settings()
+    with isolated_env(clear=True):
+        data_dir = Path(tempfile.mkdtemp(prefix="voicefn-test-"))
+        port = free_port()
+        os.environ["VOICEFN_UPSTREAM_RETRY_BUDGET_S"] = "5"
+        configure_local_env("127.0.0.1", port, data_dir, engine="deterministic")
+        handle = run_in_thread(build_local_app(load_manifest()), port=port)
+        try:
+            yield Stack(base_url=handle.base_url, ws_url=handle.ws_base_url, data_dir=data_dir)
+        finally:
+            handle.stop()
 
 
 @pytest.fixture
 def env_override(stack: Stack) -> Iterator[dict[str, str]]:
     """Change settings for one test (e.g. no platform key); restored afterwards."""
-    changes: dict[str, str] = {}
-    saved = {name: os.environ.get(name) for name in STACK_ENV}
-    yield changes  # the test fills it and calls apply_env
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    reload_settings()
+    with isolated_env():
+        yield {}  # the test calls apply_env
 
 
 @pytest.fixture(autouse=False)

@@ -12,8 +12,10 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import httpx
 
@@ -67,6 +69,24 @@ class Stack:
         response = httpx.get(url, timeout=30)
         response.raise_for_status()
         return response.content
+
+
+@contextmanager
+def isolated_env(*, clear: bool = False) -> Iterator[None]:
+    """Save the stack's variables (optionally clearing them); restore them and settings on exit."""
+    saved = {name: os.environ.get(name) for name in STACK_ENV}
+    if clear:
+        for name in STACK_ENV:
+            os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reload_settings()
 
 
 def reload_settings() -> None:

@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import importlib
 import json
-import os
 import sys
 import tempfile
 import textwrap
@@ -24,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.stack import STACK_ENV, free_port, reload_settings
+from tests.stack import free_port, isolated_env
 from voicefn.storage.objects import ObjectInfo
 from voicefn_local.manifest import Manifest, load_manifest
 from voicefn_local.oss_events import OssEventDispatcher, build_oss_event
@@ -185,25 +184,17 @@ def server(root: Path, manifest: Manifest) -> Iterator[Server]:
     from voicefn_local.runtime import build_local_app, configure_local_env
     from voicefn_local.servers import run_in_thread
 
-    saved = {name: os.environ.get(name) for name in STACK_ENV}
-    for name in STACK_ENV:
-        os.environ.pop(name, None)
-    port = free_port()
-    configure_local_env("127.0.0.1", port, root / "data")
-    app = build_local_app(manifest, mount_dashscope=False)
-    app.oss_events.backoff_s = 0.01
-    handle = run_in_thread(app, port=port)
-    try:
-        yield Server(handle.base_url, app, importlib.import_module("voicefn_ossprobe.events"),
-                     importlib.import_module("voicefn_ossother.events"))
-    finally:
-        handle.stop()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        reload_settings()
+    with isolated_env(clear=True):
+        port = free_port()
+        configure_local_env("127.0.0.1", port, root / "data")
+        app = build_local_app(manifest, mount_dashscope=False)
+        app.oss_events.backoff_s = 0.01
+        handle = run_in_thread(app, port=port)
+        try:
+            yield Server(handle.base_url, app, importlib.import_module("voicefn_ossprobe.events"),
+                         importlib.import_module("voicefn_ossother.events"))
+        finally:
+            handle.stop()
 
 
 @pytest.fixture

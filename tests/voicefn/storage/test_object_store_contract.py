@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 import httpx
 import pytest
@@ -33,7 +33,7 @@ class Harness:
     http: httpx.AsyncClient
 
 
-def create_bucket(bucket: "oss2.Bucket", attempts: int = 5) -> None:
+def create_bucket(bucket: Any, attempts: int = 5) -> None:
     """moto answers the odd transient 500 (seen in CI); the bucket is scaffolding, not under test."""
     import time
 

@@ -15,7 +15,6 @@ from voicefn.tasks import owned_task
 from voicefn.web.app import ok
 from voicefn.web.deps import current_principal
 from voicefn_asr.jobs import submit_transcription_job
-from voicefn_asr.callback_check import check_callback_url
 from voicefn.web.routing import plain_router
 
 router = plain_router(prefix="/api/audio/asr", tags=["asr (seed 003)"])
@@ -36,13 +35,15 @@ class TranscribeRequest(BaseModel):
 @router.post("/transcribe", summary="Transcribe a long audio file asynchronously")
 async def transcribe(body: TranscribeRequest, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     from voicefn.apikeys import resolve_api_key
+    from voicefn.net.ssrf import require_public_url
 
     services = get_services()
     check_model(body.model)
     if not body.channel_id or any(c < 0 or c > 15 for c in body.channel_id):
         raise ApiError("INVALID_PARAMETER", "channel_id must list track indexes 0–15", param="channel_id")
     source = await check_file_url(services, body.file_url, principal.user_id)
-    await check_callback_url(body.callback_url)
+    if body.callback_url is not None:
+        await require_public_url(body.callback_url, param="callback_url")
     await resolve_api_key(principal, services)  # NO_API_KEY now, not in the background
     task = await create_transcription(services, principal, model=body.model, source=source, language=body.language,
                                       enable_itn=body.enable_itn, channel_id=body.channel_id,

@@ -16,7 +16,6 @@ from moving backwards:
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 import uuid
@@ -296,14 +295,11 @@ def _check_filename(filename: Any) -> str:
 
 
 async def _check_callback_url(url: Any) -> None:
-    from voicefn.net.ssrf import UnsafeUrl, check_public_url
+    from voicefn.net.ssrf import require_public_url
 
     if not isinstance(url, str) or not url:
         raise ApiError("INVALID_PARAMETER", "callback_url must be an http(s) URL", param="callback_url")
-    try:
-        await asyncio.to_thread(check_public_url, url)  # resolves DNS: off the event loop
-    except UnsafeUrl as exc:
-        raise ApiError("INVALID_PARAMETER", f"callback_url: {exc}", param="callback_url") from exc
+    await require_public_url(url, param="callback_url")
 
 
 def _iso(unix_s: int) -> str:

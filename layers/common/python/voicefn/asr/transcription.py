@@ -59,17 +59,14 @@ def check_model(model: str) -> None:
 async def check_file_url(services: Services, file_url: str, user_id: str) -> dict[str, Any]:
     """Where DashScope will read the audio: our own object (by key) or a public URL."""
     from voicefn.asr.intake import readable_by
-    from voicefn.net.ssrf import UnsafeUrl, check_public_url
+    from voicefn.net.ssrf import require_public_url
 
     key = services.objects.key_from_url(file_url)
     if key is not None:
         if not readable_by(user_id)(key) or await services.objects.head(key) is None:
             raise ApiError("INVALID_PARAMETER", "file_url points to an object that does not exist", param="file_url")
         return {"object_key": key}
-    try:
-        await asyncio.to_thread(check_public_url, file_url)
-    except UnsafeUrl as exc:
-        raise ApiError("INVALID_PARAMETER", f"file_url: {exc}", param="file_url") from exc
+    await require_public_url(file_url, param="file_url")
     return {"file_url": file_url}
 
 

@@ -15,8 +15,9 @@ class SynthesisResult:
 
 
 @dataclass(frozen=True)
-class QwenTtsResult:
-    """Qwen TTS replies with a URL (valid 24 h) to a WAV file, not with the audio itself."""
+class AudioUrlResult:
+    """A synthesis answered with a URL (valid 24 h) to the audio, not with the audio itself:
+    Qwen TTS (a WAV file) and HTTP CosyVoice."""
 
     audio_url: str
     characters: int
@@ -25,15 +26,8 @@ class QwenTtsResult:
     expires_at: int | None = None
 
 
-@dataclass(frozen=True)
-class CosyVoiceHttpResult:
-    """HTTP CosyVoice (non-realtime) also answers with a URL valid for 24 h."""
-
-    audio_url: str
-    characters: int
-    request_id: str
-    audio_id: str | None = None
-    expires_at: int | None = None
+QwenTtsResult = AudioUrlResult
+CosyVoiceHttpResult = AudioUrlResult
 
 
 @dataclass(frozen=True)

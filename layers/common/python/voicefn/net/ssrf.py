@@ -316,3 +316,14 @@ async def aresolve_public_url(url: str, *,
                               resolver: Resolver = system_resolver) -> PublicTarget:
     """:func:`resolve_public_url` off the event loop (getaddrinfo blocks)."""
     return await asyncio.to_thread(resolve_public_url, url, resolver=resolver)
+
+
+async def require_public_url(url: str, *, param: str) -> None:
+    """:func:`check_public_url` for a request field: DNS off the event loop, and a refusal as a
+    400 INVALID_PARAMETER naming ``param``."""
+    from voicefn.net.errors import to_api_error
+
+    try:
+        await asyncio.to_thread(check_public_url, url)
+    except UnsafeUrl as exc:
+        raise to_api_error(exc, param) from exc
