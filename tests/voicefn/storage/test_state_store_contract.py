@@ -229,6 +229,36 @@ async def test_concurrent_claims_of_a_task_have_one_winner(store: Any) -> None:
     assert results.count(True) == 1
 
 
+async def test_update_task_compares_other_fields_in_the_same_write(store: Any) -> None:
+    """Compare-and-swap on a lease token: the job runner's takeover of an expired lease."""
+    await store.create_task(_task("t1"))
+    # None: the field must be absent
+    assert await store.update_task("t1", {"status": "RUNNING", "lease_token": "a", "attempts": 1},
+                                   expect_status="PENDING", expect_fields={"lease_token": None})
+    assert not await store.update_task("t1", {"lease_token": "b"}, expect_fields={"lease_token": None})
+    assert not await store.update_task("t1", {"lease_token": "b"}, expect_fields={"lease_token": "x"})
+    # a number is not the string of its digits, nor True the number 1
+    assert not await store.update_task("t1", {"lease_token": "b"}, expect_fields={"attempts": "1"})
+    assert not await store.update_task("t1", {"lease_token": "b"}, expect_fields={"attempts": True})
+    # every condition must hold, the status one too
+    assert not await store.update_task("t1", {"lease_token": "b"}, expect_status="PENDING",
+                                       expect_fields={"lease_token": "a"})
+    assert await store.update_task("t1", {"lease_token": "b"}, expect_status="RUNNING",
+                                   expect_fields={"lease_token": "a", "attempts": 1, "kind": "asr"})
+    assert (await store.get_task("t1"))["lease_token"] == "b"
+    assert not await store.update_task("missing", {"x": 1}, expect_fields={"lease_token": None})
+    with pytest.raises(ValueError):
+        await store.update_task("t1", {"x": 1}, expect_fields={"lease": {"nested": 1}})
+
+
+async def test_concurrent_takeovers_of_one_lease_have_one_winner(store: Any) -> None:
+    await store.create_task(_task("t1", status="RUNNING", lease_token="old"))
+    results = await asyncio.gather(*[
+        store.update_task("t1", {"lease_token": f"new-{i}"}, expect_fields={"lease_token": "old"})
+        for i in range(8)])
+    assert results.count(True) == 1
+
+
 async def test_list_tasks_filters(store: Any) -> None:
     await store.create_task(_task("a", created_at="2025-01-01T00:00:01.000Z"))
     await store.create_task(_task("b", status="RUNNING", created_at="2025-01-01T00:00:02.000Z"))

@@ -69,6 +69,17 @@ def check_status(status: Any) -> None:
         raise ValueError(f"task status must be one of {TASK_STATUSES}, not {status!r}")
 
 
+def expected_fields(expect_fields: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Validate ``update_task``'s ``expect_fields``: scalar values (or None: absent)."""
+    if expect_fields is None:
+        return None
+    check_field_names(expect_fields, "task")
+    for name, value in expect_fields.items():
+        if value is not None and not isinstance(value, (str, int, bool)):
+            raise ValueError(f"expect_fields[{name!r}] must be a str, int, bool or None")
+    return dict(expect_fields)
+
+
 def expected_statuses(expect_status: str | tuple[str, ...] | None) -> tuple[str, ...] | None:
     if expect_status is None:
         return None

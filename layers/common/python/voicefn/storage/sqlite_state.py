@@ -199,9 +199,11 @@ class SqliteStateStore:
         return await self._run(_get)
 
     async def update_task(self, task_id: str, changes: dict[str, Any],
-                          expect_status: str | tuple[str, ...] | None = None) -> bool:
+                          expect_status: str | tuple[str, ...] | None = None,
+                          expect_fields: dict[str, Any] | None = None) -> bool:
         changes = records.task_changes(changes)
         expected = records.expected_statuses(expect_status)
+        fields = records.expected_fields(expect_fields) or {}
 
         def _update() -> bool:
             with self._transaction() as db:
@@ -210,6 +212,9 @@ class SqliteStateStore:
                     return False
                 task = json.loads(r["data"])
                 if expected is not None and task.get("status") not in expected:
+                    return False
+                if any(task.get(name) != value or (value is not None and type(task.get(name)) is not type(value))
+                       for name, value in fields.items()):
                     return False
                 for name, value in changes.items():
                     if value is None:

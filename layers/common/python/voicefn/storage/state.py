@@ -49,10 +49,13 @@ class StateStore(Protocol):
     async def get_task(self, task_id: str) -> dict[str, Any] | None: ...
 
     async def update_task(self, task_id: str, changes: dict[str, Any],
-                          expect_status: str | tuple[str, ...] | None = None) -> bool:
+                          expect_status: str | tuple[str, ...] | None = None,
+                          expect_fields: dict[str, Any] | None = None) -> bool:
         """Apply ``changes`` (a None value deletes that field; ``task_id``/``owner``/``kind`` are
         fixed); when ``expect_status`` is given, only if the current status is one of them, as one
-        atomic conditional write. False if missing or the condition failed."""
+        atomic conditional write. ``expect_fields`` adds equality conditions on other top-level
+        fields (scalars: str, int, bool; None means the field must be absent), checked in the same
+        write: compare-and-swap on a lease token. False if missing or a condition failed."""
         ...
 
     async def list_tasks(self, *, owner: str | None = None, kind: str | None = None,

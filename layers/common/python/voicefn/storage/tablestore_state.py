@@ -180,6 +180,19 @@ class TablestoreStateStore:
         return ots.SingleColumnCondition(column, value, ots.ComparatorType.EQUAL, pass_if_missing=False)
 
     @classmethod
+    def _field_is(cls, column: str, value: Any, raw: tuple[str, ...]) -> Any:
+        """``column`` holds ``value`` as ``_encode`` writes it; None: the column is absent."""
+        ots = _ots()
+        if value is None:
+            # Tablestore has no "missing" test: equal to "" and unequal to "" hold together only
+            # when both pass for a missing column
+            cond = ots.CompositeColumnCondition(ots.LogicalOperator.AND)
+            for comparator in (ots.ComparatorType.EQUAL, ots.ComparatorType.NOT_EQUAL):
+                cond.add_sub_condition(ots.SingleColumnCondition(column, "", comparator, pass_if_missing=True))
+            return cond
+        return cls._eq(column, _encode({column: value}, raw)[0][1])
+
+    @classmethod
     def _any_of(cls, column: str, values: tuple[str, ...]) -> Any:
         if len(values) == 1:
             return cls._eq(column, values[0])
@@ -359,9 +372,11 @@ class TablestoreStateStore:
         return await self._run(_get)
 
     async def update_task(self, task_id: str, changes: dict[str, Any],
-                          expect_status: str | tuple[str, ...] | None = None) -> bool:
+                          expect_status: str | tuple[str, ...] | None = None,
+                          expect_fields: dict[str, Any] | None = None) -> bool:
         changes = records.task_changes(changes)
         expected = records.expected_statuses(expect_status)
+        fields = records.expected_fields(expect_fields) or {}
         ots = _ots()
         updates: dict[str, list[Any]] = {
             "put": _encode({k: v for k, v in changes.items() if v is not None}, _TASK_RAW)}
@@ -370,8 +385,9 @@ class TablestoreStateStore:
             updates["delete_all"] = deletes
         if expected is not None and not expected:
             return False
-        condition = ots.Condition(ots.RowExistenceExpectation.EXPECT_EXIST,
-                                  self._any_of("status", expected) if expected else None)
+        conditions = [self._any_of("status", expected)] if expected else []
+        conditions += [self._field_is(name, value, _TASK_RAW) for name, value in fields.items()]
+        condition = ots.Condition(ots.RowExistenceExpectation.EXPECT_EXIST, self._all_of(conditions))
 
         def _update() -> bool:
             try:
