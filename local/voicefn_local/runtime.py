@@ -201,6 +201,7 @@ class LocalApp:
         self.dashscope = _SubApp("embedded DashScope", _dashscope_app) if mount_dashscope else None
         self.objects = _SubApp("object store", _objects_app)
         self.oss_events = OssEventDispatcher(manifest)
+        declare_jobs(manifest)
         self._lifespan_running = False
         self._openapi: dict[str, Any] | None = None
 
@@ -320,6 +321,26 @@ class LocalApp:
 def build_local_app(manifest: Manifest, *, mount_dashscope: bool = True) -> LocalApp:
     """One ASGI app serving every function of ``manifest`` (and the embedded DashScope)."""
     return LocalApp(manifest, mount_dashscope=mount_dashscope)
+
+
+def declare_jobs(manifest: Manifest) -> list[str]:
+    """Import every function's job declarations (``<package>.jobs``) once, at startup, so that the
+    in-process invoker can run any function's job from the start (a resumed task, a job one
+    function queues for another) before that function has served a request. Returns the modules."""
+    loaded = []
+    for spec in manifest.functions.values():
+        name = f"{spec.package}.jobs"
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # the module exists but imports something missing: say so
+                log.exception("importing %s failed", name)
+            continue
+        except Exception:  # noqa: BLE001 - a broken function must not stop the others
+            log.exception("importing %s failed", name)
+            continue
+        loaded.append(name)
+    return loaded
 
 
 def _factory_builder(spec: FunctionSpec) -> Callable[[], ASGIApp]:

@@ -1,36 +1,36 @@
-"""Background jobs of the asr function: moving transcription tasks on.
+"""Background jobs of the asr function, declared on the layer's job runner (``voicefn.jobs``):
+moving transcription tasks on.
 
-Delivered at least once (FC async invocation, or the in-process invoker); `advance` is safe to
-run any number of times. A run polls for a bounded slice, then queues the next run, so a long
-transcription never needs one invocation longer than FC's timeout.
+A run polls for a bounded slice and then asks to be run again (``AGAIN``), so a long
+transcription never needs one invocation longer than FC's timeout. The runner's lease makes a
+redelivery while a slice runs a no-op; only the lease holder submits to DashScope.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from voicefn.asr.transcription import advance
-from voicefn.errors import ApiError
-from voicefn.jobs import sign_job, verify_job
-from voicefn.services import Services, get_services
+from voicefn import jobs
+from voicefn.asr.transcription import KIND, advance
+from voicefn.jobs import JobContext, JobOutcome
+from voicefn.services import Services
+from voicefn.settings import Settings
 
 FUNCTION = "asr"
 ADVANCE = "asr_advance"
 
+handle_job = jobs.dispatcher(FUNCTION)
+
+
+def _deadline_s(settings: Settings) -> float:
+    return float(settings.asr_task_deadline_s)
+
 
 async def submit_transcription_job(services: Services, task_id: str, round_: int = 0) -> None:
-    register = getattr(services.invoker, "register", None)
-    if register is not None:  # in-process invoker: the job runs in this process
-        register(FUNCTION, handle_job)
-    await services.invoker.invoke_async(FUNCTION, sign_job(services, ADVANCE, task_id=task_id, round=round_),
-                                        idempotency_key=f"{ADVANCE}:{task_id}:{round_}")
+    await jobs.submit(services, ADVANCE, task_id=task_id, round=round_)
 
 
-async def handle_job(payload: dict[str, Any]) -> None:
-    services = get_services()
-    body = verify_job(services, payload)
-    if body.get("job") != ADVANCE:
-        raise ApiError("INVALID_PARAMETER", f"unknown job {body.get('job')!r}")
-    task = await advance(services, body["task_id"])
+@jobs.job(ADVANCE, function=FUNCTION, task_kind=KIND, deadline_s=_deadline_s)
+async def run_advance(ctx: JobContext) -> JobOutcome:
+    task = await advance(ctx.services, ctx.task_id, holds_lease=True)
     if task is not None and task["status"] not in ("SUCCEEDED", "FAILED"):
-        await submit_transcription_job(services, body["task_id"], int(body.get("round", 0)) + 1)
+        return jobs.AGAIN
+    return jobs.DONE

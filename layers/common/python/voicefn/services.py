@@ -61,8 +61,10 @@ class Services:
 
             return FcInvoker.from_settings(s)
         from voicefn.invoke.inprocess import InProcessInvoker
+        from voicefn.jobs import handler_for
 
-        return InProcessInvoker()
+        # every function's declared jobs, registered once: no caller registers on submit
+        return InProcessInvoker(resolve=handler_for)
 
     @cached_property
     def dashscope(self) -> DashScopeClient:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from voicefn.auth.principal import Principal
 from voicefn.errors import ApiError
@@ -32,30 +32,15 @@ async def create_task(state: StateStore, *, owner: str, kind: str, request: dict
 
 
 async def owned_task(state: StateStore, task_id: str, owner: str, kind_prefix: str = "") -> dict[str, Any]:
-    """The task, or 404 TASK_NOT_FOUND: someone else's task looks exactly like a missing one."""
+    """The task, or 404 TASK_NOT_FOUND: someone else's task looks exactly like a missing one.
+    A task past its deadline that nobody is running ends FAILED here (a client's read enforces
+    the deadline even when every job was lost)."""
+    from voicefn.jobs import end_if_overdue
+
     task = await state.get_task(task_id)
     if task is None or task.get("owner") != owner or not str(task.get("kind", "")).startswith(kind_prefix):
         raise ApiError("TASK_NOT_FOUND", f"task {task_id} not found")
-    return task
-
-
-async def start_task(state: StateStore, task_id: str, max_attempts: int = 3) -> dict[str, Any] | None:
-    """Claim a task for running. None if it is finished already or has used up its attempts
-    (a redelivered job is then a no-op)."""
-    task = await state.get_task(task_id)
-    if task is None or task["status"] in FINAL_STATUSES:
-        return None
-    attempts = int(task.get("attempts") or 0) + 1
-    if attempts > max_attempts:
-        await fail_task(state, task_id, "gave up after repeated failures")
-        return None
-    changes = {"status": "RUNNING", "attempts": attempts, "updated_at": utc_now()}
-    if not task.get("scheduled_time"):
-        changes["scheduled_time"] = changes["updated_at"]
-    if not await state.update_task(task_id, changes, expect_status=("PENDING", "RUNNING")):
-        return None
-    task.update(changes)
-    return task
+    return await end_if_overdue(state, task)
 
 
 async def report_progress(state: StateStore, task_id: str, done: int, total: int) -> None:
@@ -69,11 +54,29 @@ async def succeed_task(state: StateStore, task_id: str, result: dict[str, Any]) 
                                       "updated_at": now}, expect_status=("PENDING", "RUNNING"))
 
 
-async def fail_task(state: StateStore, task_id: str, error: str, code: str = "UPSTREAM_ERROR") -> None:
+async def fail_task(state: StateStore, task_id: str, error: str, code: str = "UPSTREAM_ERROR") -> bool:
+    """End the task FAILED with the reason; True if this call ended it (then the hook of its kind,
+    see :func:`on_task_failed`, runs once)."""
     now = utc_now()
-    await state.update_task(task_id, {"status": "FAILED", "error": {"code": code, "message": error},
-                                      "end_time": now, "updated_at": now},
-                            expect_status=("PENDING", "RUNNING"))
+    won = await state.update_task(task_id, {"status": "FAILED", "error": {"code": code, "message": error},
+                                            "end_time": now, "updated_at": now},
+                                  expect_status=("PENDING", "RUNNING"))
+    if won:
+        task = await state.get_task(task_id)
+        hook = _FAILED_HOOKS.get(str((task or {}).get("kind")))
+        if task is not None and hook is not None:
+            await hook(task)
+    return won
+
+
+TaskHook = Callable[[dict[str, Any]], Awaitable[None]]
+_FAILED_HOOKS: dict[str, TaskHook] = {}
+
+
+def on_task_failed(kind: str, hook: TaskHook) -> None:
+    """What else must happen when a task of ``kind`` ends FAILED, by whichever path (a job's last
+    attempt, its deadline, a client's read): e.g. its history record and callback."""
+    _FAILED_HOOKS[kind] = hook
 
 
 def public_task(task: dict[str, Any]) -> dict[str, Any]:

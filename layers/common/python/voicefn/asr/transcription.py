@@ -1,8 +1,9 @@
 """File transcription tasks (seed 003 §2.2–2.3): submit once, poll, bill once, never hang.
 
 A task row is created first (its id may be derived from an event, so a redelivered event finds
-it), then a job moves it on: the job that flips PENDING → RUNNING is the only one that submits
-to DashScope; every later run (a retry, a redelivery, a restart, a client's GET) only polls. The
+it), then a job moves it on: only the job holding the task's lease (voicefn.jobs) submits to
+DashScope; every other run (a redelivery, a client's GET) only polls, and a job whose holder died
+is taken over when its lease expires. The
 result is written with conditional updates, and the bill is *set* on the task's history record
 (never added), so however many times finishing runs, one bill is recorded. A task that outlives
 its deadline ends FAILED with the reason: nothing stays RUNNING forever.
@@ -24,13 +25,11 @@ from voicefn.dashscope.errors import UpstreamError, to_api_error
 from voicefn.errors import ApiError
 from voicefn.history import record_history, utc_now
 from voicefn.logging import get_logger
-from voicefn.services import Services
-from voicefn.tasks import create_task, fail_task, principal_record, public_task, task_principal
+from voicefn.services import Services, get_services
+from voicefn.tasks import create_task, fail_task, on_task_failed, principal_record, public_task, task_principal
 
 FILETRANS_MODELS = ("qwen3-asr-flash-filetrans",)
 KIND = "asr_filetrans"
-SUBMIT_TAKEOVER_S = 90              # a RUNNING task with no upstream id this old lost its submitter
-                                    # (a submit is one call: timeout 30 s + retry budget 20 s)
 POLL_SLICE_S = 480                  # poll this long per invocation (FC timeout 600 s), then re-enqueue
 RESULT_MAX_BYTES = 32 * 1024 * 1024
 SIGNED_URL_TTL_S = 24 * 3600
@@ -92,9 +91,11 @@ async def create_transcription(services: Services, principal: Principal, *, mode
 # -- the job ------------------------------------------------------------------------------------
 
 async def advance(services: Services, task_id: str, *, poll_for_s: float = POLL_SLICE_S,
-                  interval_s: float = 1.0) -> dict[str, Any] | None:
-    """Move the task on: submit if nobody has, then poll until it ends or ``poll_for_s`` passes.
-    Returns the task, or None if it does not exist."""
+                  interval_s: float = 1.0, holds_lease: bool = False) -> dict[str, Any] | None:
+    """Move the task on: submit it upstream if nobody has (only the job holding the task's lease
+    does, ``holds_lease``: voicefn.jobs), then poll until it ends or ``poll_for_s`` passes.
+    Returns the task, or None if it does not exist. Upstream trouble raises: the job runner
+    classifies it (another attempt, or FAILED with the reason)."""
     task = await services.state.get_task(task_id)
     if task is None or task["status"] in ("SUCCEEDED", "FAILED"):
         return task
@@ -104,23 +105,18 @@ async def advance(services: Services, task_id: str, *, poll_for_s: float = POLL_
         await _fail(services, task, "TIMEOUT", f"transcription did not finish within {deadline_s} s")
         return await services.state.get_task(task_id)
     principal = task_principal(task)
-    try:
-        api_key = await resolve_api_key(principal, services)
-        deadline = time.monotonic() + min(poll_for_s, max(0.0, deadline_s - _age_s(task)))
-        while True:
-            task = await _ensure_submitted(services, task, api_key)
-            if task.get("upstream_task_id"):
-                task = await _poll_once(services, task, api_key)
-            # no upstream id: another run is submitting it (or died doing so: taken over when stale)
-            if task["status"] in ("SUCCEEDED", "FAILED") or time.monotonic() >= deadline:
-                return task
-            await asyncio.sleep(interval_s)
-            interval_s = min(interval_s * 1.5, 5.0)
-    except ApiError as err:
-        if err.status < 500 and err.status != 429:  # permanent (bad key, bad URL…): retrying cannot help
-            await _fail(services, task, err.code, err.message)
-            return await services.state.get_task(task_id)
-        raise  # throttled or upstream trouble: the job is retried, the deadline bounds it
+    api_key = await resolve_api_key(principal, services)
+    deadline = time.monotonic() + min(poll_for_s, max(0.0, deadline_s - _age_s(task)))
+    while True:
+        if not task.get("upstream_task_id"):
+            if not holds_lease:
+                return task  # the lease holder submits it (or, if every job was lost, the deadline ends it)
+            task = await _submit(services, task, api_key)
+        task = await _poll_once(services, task, api_key)
+        if task["status"] in ("SUCCEEDED", "FAILED") or time.monotonic() >= deadline:
+            return task
+        await asyncio.sleep(interval_s)
+        interval_s = min(interval_s * 1.5, 5.0)
 
 
 async def refresh(services: Services, task: dict[str, Any]) -> dict[str, Any]:
@@ -134,19 +130,7 @@ async def refresh(services: Services, task: dict[str, Any]) -> dict[str, Any]:
         return task
 
 
-async def _ensure_submitted(services: Services, task: dict[str, Any], api_key: str) -> dict[str, Any]:
-    if task.get("upstream_task_id"):
-        return task
-    now = utc_now()
-    claimed = await services.state.update_task(
-        task["task_id"], {"status": "RUNNING", "scheduled_time": now, "updated_at": now}, expect_status="PENDING")
-    if not claimed:
-        task = await services.state.get_task(task["task_id"]) or task
-        stale = _seconds_since(task.get("updated_at")) > SUBMIT_TAKEOVER_S
-        if task.get("upstream_task_id") or task["status"] != "RUNNING" or not stale:
-            return task
-        # the run that claimed it died before submitting: take over
-        await services.state.update_task(task["task_id"], {"updated_at": utc_now()}, expect_status="RUNNING")
+async def _submit(services: Services, task: dict[str, Any], api_key: str) -> dict[str, Any]:
     req = task["request"]
     file_url = req.get("file_url") or services.objects.signed_get_url(req["object_key"], SIGNED_URL_TTL_S)
     try:
@@ -155,8 +139,9 @@ async def _ensure_submitted(services: Services, task: dict[str, Any], api_key: s
             language=req.get("language"), enable_itn=bool(req.get("enable_itn")))
     except UpstreamError as err:
         raise to_api_error(err) from err
-    await services.state.update_task(task["task_id"], {"upstream_task_id": upstream_id, "updated_at": utc_now()})
-    task.update(upstream_task_id=upstream_id, status="RUNNING")
+    await services.state.update_task(task["task_id"], {"upstream_task_id": upstream_id, "updated_at": utc_now()},
+                                     expect_status="RUNNING")
+    task.update(upstream_task_id=upstream_id)
     return task
 
 
@@ -198,10 +183,19 @@ async def _succeed(services: Services, task: dict[str, Any], upstream: Any) -> N
 
 
 async def _fail(services: Services, task: dict[str, Any], code: str, message: str) -> None:
-    await fail_task(services.state, task["task_id"], message, code)
+    await fail_task(services.state, task["task_id"], message, code)  # then _after_failure, once
+
+
+async def _after_failure(task: dict[str, Any]) -> None:
+    """However a transcription ends FAILED (upstream, its job's last attempt, its deadline):
+    its history record says so, unbilled, and its callback hears of it."""
+    services = get_services()
     if task.get("record_id") is not None:
         await services.state.update_history(task["owner"], task["record_id"], {"status": "FAILED"})
     await _notify(services, task["task_id"])
+
+
+on_task_failed(KIND, _after_failure)
 
 
 async def _notify(services: Services, task_id: str) -> None:

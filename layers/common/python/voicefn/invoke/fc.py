@@ -36,6 +36,8 @@ class FcInvokeError(RuntimeError):
 class FcInvoker:
     """Invoker that queues jobs on FC by asynchronous invocation of another function."""
 
+    keeps_jobs_across_restarts = True  # FC persists the queue and retries on its own
+
     def __init__(self, account_id: str, region: str, *, access_key_id: str, access_key_secret: str,
                  security_token: str | None = None, qualifier: str = "LATEST",
                  endpoint: str | None = None, protocol: str | None = None,

@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from voicefn.invoke.base import MAX_PAYLOAD_BYTES, JobHandler
 
@@ -24,13 +24,21 @@ log = logging.getLogger(__name__)
 
 
 class InProcessInvoker:
-    """Runs registered handlers as background tasks with FC-like retries."""
+    """Runs registered handlers as background tasks with FC-like retries.
 
-    def __init__(self, max_attempts: int = 3, backoff_s: float = 0.05) -> None:
+    Handlers are registered once, when the invoker is built: ``resolve`` names the handler of a
+    function (the job registry, ``voicefn.jobs.handler_for``); ``register`` adds one explicitly.
+    """
+
+    keeps_jobs_across_restarts = False  # jobs are tasks of this process's event loop
+
+    def __init__(self, max_attempts: int = 3, backoff_s: float = 0.05,
+                 resolve: Callable[[str], JobHandler | None] | None = None) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be >= 1")
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
+        self._resolve = resolve
         self._handlers: dict[str, JobHandler] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # strong refs: the loop keeps only weak ones
         self._home: asyncio.AbstractEventLoop | None = None
@@ -47,6 +55,8 @@ class InProcessInvoker:
     async def invoke_async(self, function: str, payload: dict[str, Any],
                            idempotency_key: str | None = None) -> str:
         handler = self._handlers.get(function)
+        if handler is None and self._resolve is not None:
+            handler = self._resolve(function)
         if handler is None:
             raise LookupError(f"no handler registered for function {function!r}")
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")  # TypeError if not JSON
