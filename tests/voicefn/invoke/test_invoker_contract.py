@@ -154,3 +154,31 @@ async def test_close_cancels_pending_jobs(invoker: InProcessInvoker) -> None:
     await invoker.invoke_async("slow", {})
     await invoker.close()
     assert finished == [] and invoker.pending == 0
+
+
+async def test_handlers_come_from_the_resolver_built_in_once() -> None:
+    """The job registry is the invoker's handler source: nobody registers on submit."""
+    ran: list[str] = []
+    asked: list[str] = []
+
+    async def tts_jobs(payload: dict[str, Any]) -> None:
+        ran.append(payload["job"])
+
+    def resolve(function: str) -> Any:
+        asked.append(function)
+        return tts_jobs if function == "tts" else None
+
+    invoker = InProcessInvoker(backoff_s=0.001, resolve=resolve)
+    await invoker.invoke_async("tts", {"job": "tts_long"})
+    await invoker.invoke_async("tts", {"job": "tts_seed000"})
+    await invoker.drain()
+    assert ran == ["tts_long", "tts_seed000"] and asked == ["tts", "tts"]
+    with pytest.raises(LookupError):
+        await invoker.invoke_async("chat", {})
+
+
+def test_adapters_say_whether_queued_jobs_survive_a_restart() -> None:
+    from voicefn.invoke.fc import FcInvoker
+
+    assert InProcessInvoker.keeps_jobs_across_restarts is False
+    assert FcInvoker.keeps_jobs_across_restarts is True
