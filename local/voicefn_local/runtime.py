@@ -210,6 +210,7 @@ class LocalApp:
         if kind == "lifespan":
             await self._lifespan(receive, send)
             return
+        _home_jobs_here()
         if kind not in ("http", "websocket"):
             return
         token = bind_dispatcher(self.oss_events)  # objects stored while serving this raise its OSS events
@@ -268,6 +269,7 @@ class LocalApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                _home_jobs_here()
                 self._lifespan_running = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -321,6 +323,13 @@ class LocalApp:
 def build_local_app(manifest: Manifest, *, mount_dashscope: bool = True) -> LocalApp:
     """One ASGI app serving every function of ``manifest`` (and the embedded DashScope)."""
     return LocalApp(manifest, mount_dashscope=mount_dashscope)
+
+
+def _home_jobs_here() -> None:
+    # in-process jobs run on this server's loop, whichever loop queued them
+    from voicefn.invoke.inprocess import run_jobs_on
+
+    run_jobs_on(asyncio.get_running_loop())
 
 
 def declare_jobs(manifest: Manifest) -> list[str]:

@@ -20,6 +20,8 @@ def services(monkeypatch: pytest.MonkeyPatch, tmp_path) -> Iterator[Services]:
             monkeypatch.delenv(name)
     monkeypatch.setenv("VOICEFN_RUNTIME", "local")
     monkeypatch.setenv("VOICEFN_DATA_DIR", str(tmp_path / "data"))
+    # jobs run on the test's loop, not on a session stack's server loop in another thread
+    monkeypatch.setattr("voicefn.invoke.inprocess._server_loop", None)
     reset_settings()
     reset_services()
     yield get_services()

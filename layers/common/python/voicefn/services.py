@@ -60,11 +60,11 @@ class Services:
             from voicefn.invoke.fc import FcInvoker
 
             return FcInvoker.from_settings(s)
-        from voicefn.invoke.inprocess import InProcessInvoker
+        from voicefn.invoke.inprocess import InProcessInvoker, server_loop
         from voicefn.jobs import handler_for
 
         # every function's declared jobs, registered once: no caller registers on submit
-        return InProcessInvoker(resolve=handler_for)
+        return InProcessInvoker(resolve=handler_for, server_loop=server_loop)
 
     @cached_property
     def dashscope(self) -> DashScopeClient:

@@ -5,8 +5,8 @@ once: a handler that raises is retried (``max_attempts`` in all, exponential bac
 must be idempotent. Like FC it takes only JSON payloads up to 128 KB, and the handler receives a
 fresh copy (what a queue would deliver), never the caller's dict.
 
-Jobs run on the invoker's home loop (the first loop that used it, e.g. the local server's) even
-when invoked from another, short-lived loop (an FC event handler called directly, a test's
+Jobs run on the invoker's home loop (the local server's, see ``run_jobs_on``, else the first loop
+that used it) even when invoked from another, short-lived loop (an FC event handler called directly, a test's
 ``asyncio.run``): a job parked on a loop that never runs again would silently never happen.
 """
 
@@ -23,6 +23,25 @@ from voicefn.invoke.base import MAX_PAYLOAD_BYTES, JobHandler
 log = logging.getLogger(__name__)
 
 
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def run_jobs_on(loop: asyncio.AbstractEventLoop) -> None:
+    """Declare a long-lived server's loop (the local runtime's), for invokers built with
+    ``server_loop=server_loop``, also later (tests rebuild the services): a job queued from a
+    short-lived loop (an FC event handler called in-process) then still runs."""
+    global _server_loop
+    _server_loop = loop
+
+
+def server_loop() -> asyncio.AbstractEventLoop | None:
+    return _server_loop
+
+
+def _alive(loop: asyncio.AbstractEventLoop | None) -> bool:
+    return loop is not None and loop.is_running() and not loop.is_closed()
+
+
 class InProcessInvoker:
     """Runs registered handlers as background tasks with FC-like retries.
 
@@ -33,12 +52,14 @@ class InProcessInvoker:
     keeps_jobs_across_restarts = False  # jobs are tasks of this process's event loop
 
     def __init__(self, max_attempts: int = 3, backoff_s: float = 0.05,
-                 resolve: Callable[[str], JobHandler | None] | None = None) -> None:
+                 resolve: Callable[[str], JobHandler | None] | None = None,
+                 server_loop: Callable[[], asyncio.AbstractEventLoop | None] | None = None) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be >= 1")
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
         self._resolve = resolve
+        self._server_loop = server_loop  # where jobs run when it is running (run_jobs_on)
         self._handlers: dict[str, JobHandler] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # strong refs: the loop keeps only weak ones
         self._home: asyncio.AbstractEventLoop | None = None
@@ -72,8 +93,9 @@ class InProcessInvoker:
         job = self._run(function, handler, body, invocation_id, idempotency_key)
         name = f"invoke:{function}:{invocation_id}"
         current = asyncio.get_running_loop()
-        home = self._home
-        if home is not None and home is not current and home.is_running() and not home.is_closed():
+        server = self._server_loop() if self._server_loop is not None else None
+        home = server if _alive(server) else self._home
+        if home is not None and home is not current and _alive(home):
             home.call_soon_threadsafe(self._start, job, name)
         else:
             self._home = current
