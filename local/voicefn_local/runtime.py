@@ -270,6 +270,7 @@ class LocalApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 _home_jobs_here()
+                await _resume_jobs()
                 self._lifespan_running = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -330,6 +331,17 @@ def _home_jobs_here() -> None:
     from voicefn.invoke.inprocess import run_jobs_on
 
     run_jobs_on(asyncio.get_running_loop())
+
+
+async def _resume_jobs() -> None:
+    # in-process jobs died with the previous process; their tasks did not: queue them again
+    from voicefn.jobs import resume
+    from voicefn.services import get_services
+
+    try:
+        await resume(get_services())
+    except Exception:  # noqa: BLE001 - a server that cannot resume old tasks still serves new ones
+        log.exception("resuming unfinished jobs failed")
 
 
 def declare_jobs(manifest: Manifest) -> list[str]:

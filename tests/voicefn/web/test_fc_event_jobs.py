@@ -127,3 +127,37 @@ def test_other_objects_are_still_unrecognized(app_factory) -> None:
         assert json.loads(out["body"])["error"] == "INVALID_PARAMETER"
     finally:
         h.close()
+
+
+def test_a_declared_job_runs_through_the_fc_entry_once(app_factory, services) -> None:
+    """index.py's ``on_job`` is the job runner's dispatcher: a redelivered event after the task
+    finished runs nothing."""
+    import uuid
+
+    from voicefn import jobs
+    from voicefn.tasks import create_task, succeed_task
+
+    name = f"fc_entry_job_{uuid.uuid4().hex[:6]}"
+    runs: list[int] = []
+
+    @jobs.job(name, function="fcfn", deadline_s=60)
+    async def run(ctx: jobs.JobContext) -> None:
+        runs.append(ctx.attempt)
+        await succeed_task(ctx.services.state, ctx.task_id, {"done": True})
+
+    async def make() -> str:
+        task = await create_task(services.state, owner="u1", kind=name, request={})
+        return str(task["task_id"])
+
+    task_id = asyncio.run(make())
+    h = make_event_handler(app_factory, on_job=jobs.dispatcher("fcfn"))
+    try:
+        payload = json.dumps(jobs.sign_job(services, name, task_id=task_id, round=0)).encode()
+        assert h(payload, ctx()) == {"status": "done"}
+        assert h(payload, ctx()) == {"status": "done"}
+        with pytest.raises(Exception, match="unknown job"):  # another function's job
+            h(json.dumps(jobs.sign_job(services, "asr_advance", task_id=task_id, round=0)).encode(), ctx())
+    finally:
+        h.close()
+    assert runs == [1]
+    assert asyncio.run(services.state.get_task(task_id))["result"] == {"done": True}

@@ -20,9 +20,9 @@ def new_task_id() -> str:
 async def create_task(state: StateStore, *, owner: str, kind: str, request: dict[str, Any],
                       task_id: str | None = None, total: int | None = None) -> dict[str, Any]:
     now = utc_now()
-    task = {"task_id": task_id or new_task_id(), "owner": owner, "kind": kind, "status": "PENDING",
-            "request": request, "progress": {"done": 0, "total": total}, "attempts": 0,
-            "submit_time": now, "updated_at": now}
+    task: dict[str, Any] = {"task_id": task_id or new_task_id(), "owner": owner, "kind": kind,
+                            "status": "PENDING", "request": request, "progress": {"done": 0, "total": total},
+                            "attempts": 0, "submit_time": now, "updated_at": now}
     if not await state.create_task(task):
         existing = await state.get_task(task["task_id"])
         if existing is None:
