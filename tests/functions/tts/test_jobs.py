@@ -160,3 +160,29 @@ def lost_task(kind: str, owner: str) -> str:
         return str(task["task_id"])
 
     return asyncio.run(make())
+
+
+@pytest.mark.slow
+def test_a_long_synthesis_whose_server_was_killed_is_taken_over_after_a_restart(tmp_path) -> None:
+    """The killed process held the task's lease: the restarted one knows that lease is dead,
+    takes the task over and finishes it, billing once."""
+    from tests.stack import ServeProcess
+
+    server = ServeProcess(tmp_path / "data").start()
+    try:
+        with server.client("killed-mid-job") as client:
+            httpx.post(f"{server.base_url}/dashscope/_admin/faults", json=[
+                {"match": {"api": "tts_ws"}, "fault": {"kind": "latency", "latency_ms": 30000}}]).raise_for_status()
+            started = client.post("/api/audio/tts/synthesize-long", json={
+                "model": "cosyvoice-v3-flash", "voice": "longanyang", "text": "进程被杀也能完成。",
+                "async": True}).json()["data"]
+            wait_status(client, started["task_id"], "RUNNING")
+        server.stop(kill=True)
+        server.start()  # the embedded DashScope comes back without the fault
+        with server.client("killed-mid-job") as client:
+            task = wait_task(client, started["task_id"])
+            history = client.get("/api/audio/history").json()["data"]
+    finally:
+        server.stop()
+    assert task["task_status"] == "SUCCEEDED", task
+    assert history["total"] == 1 and history["items"][0]["bill"] == task["result"]["bill"]

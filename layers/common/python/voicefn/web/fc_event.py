@@ -3,7 +3,8 @@
 HTTP events are translated to API Gateway v2 and run through Mangum (buffered: event functions
 cannot stream; streaming routes live in web functions, see ``server.py``). OSS events go to the
 function's ``on_oss_event``; our own async invocations (a JSON object with a ``"job"`` key, signed
-by ``voicefn.jobs``) go to its ``on_job``, which verifies the signature. An exception from either
+by ``voicefn.jobs``) go to its ``on_job`` (the function's ``voicefn.jobs.dispatcher``), which
+verifies the signature and runs the declared job. An exception from either
 propagates, so that FC retries the invocation (at-least-once). The app, the Mangum adapter and one
 event loop are created on the first call and reused for the life of the instance, so clients
 bound to the loop survive calls.

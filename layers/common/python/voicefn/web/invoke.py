@@ -1,7 +1,8 @@
 """``POST /invoke``: where FC delivers async invocations of a web function.
 
-The route is reachable through the function's HTTP trigger too, so the job handler must verify
-the payload's signature (``voicefn.jobs.verify_job``); a non-2xx answer makes FC retry.
+The route is reachable through the function's HTTP trigger too, so the job handler verifies the
+payload's signature: pass the function's ``voicefn.jobs.dispatcher(...)``, which does, then runs
+the declared job (leases, attempts, deadlines). A non-2xx answer makes FC retry.
 """
 
 from __future__ import annotations
