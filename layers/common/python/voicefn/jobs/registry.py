@@ -14,9 +14,10 @@ decides whether another attempt follows).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Union
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from voicefn.jobs.lease import Lease
@@ -47,8 +48,8 @@ class JobContext:
         return str(self.task["task_id"])
 
 
-JobHandler = Callable[[JobContext], Awaitable[Union[JobOutcome, None]]]
-Deadline = Union[float, Callable[["Settings"], float]]
+JobHandler = Callable[[JobContext], Awaitable[JobOutcome | None]]
+Deadline = float | Callable[["Settings"], float]
 
 
 @dataclass(frozen=True)

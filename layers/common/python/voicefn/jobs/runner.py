@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from voicefn.errors import ApiError
 from voicefn.jobs import lease as leases
@@ -138,7 +139,8 @@ async def _hold(ctx: JobContext) -> Any:
     lost = asyncio.Event()
     beat = asyncio.create_task(_heartbeat(ctx, work, lost))
     try:
-        done, _ = await asyncio.wait({work}, timeout=max(0.0, _remaining_s(ctx.task)))
+        remaining = _remaining_s(ctx.task)
+        done, _ = await asyncio.wait({work}, timeout=None if remaining == float("inf") else max(0.0, remaining))
         if not done:
             work.cancel()
             await asyncio.gather(work, return_exceptions=True)
