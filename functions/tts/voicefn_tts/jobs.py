@@ -21,8 +21,10 @@ from voicefn.tts.params import TtsParams
 FUNCTION = "tts"
 TTS_LONG = "tts_long"
 TTS_SEED000 = "tts_seed000"
-LONG_DEADLINE_S = 30 * 60     # tts_long_max_chars of text, segments synthesized concurrently
-SEED000_DEADLINE_S = 15 * 60  # ≤ 20 000 characters in 600-character pieces
+# Under the function's FC timeout (600 s, s.yaml): the runner ends an overlong task FAILED with
+# TIMEOUT itself, before FC would kill the invocation and leave the task to its lease's expiry.
+LONG_DEADLINE_S = 540
+SEED000_DEADLINE_S = 540
 
 # the entry for every delivery of this function's jobs (POST /invoke, the FC event entry)
 handle_job = jobs.dispatcher(FUNCTION)
