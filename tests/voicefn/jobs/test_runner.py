@@ -371,3 +371,59 @@ async def test_submit_goes_to_the_declared_function_with_a_signed_payload(servic
     assert jobs.verify_job(services, payload) == {"job": job_name, "task_id": task_id, "round": 2, "attempt": 1}
     with pytest.raises(LookupError, match="not declared"):
         await jobs.submit(services, "undeclared_job", task_id=task_id)
+
+
+class FcLikeInvoker:
+    """Queues outlive the process, as on FC; records what is submitted."""
+
+    keeps_jobs_across_restarts = True
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def invoke_async(self, function: str, payload: dict[str, Any],
+                           idempotency_key: str | None = None) -> str:
+        self.sent.append(payload)
+        return "inv"
+
+
+async def test_on_fc_a_retry_outwaits_the_lease_of_a_dead_instance_and_takes_over(
+        services: Services, job_name: str) -> None:
+    """FC retries the invocation whose instance died, often before the dead lease runs out."""
+    ran: list[int] = []
+
+    async def handler(ctx: JobContext) -> None:
+        ran.append(ctx.attempt)
+        await succeed_task(ctx.services.state, ctx.task_id, {})
+
+    declare(job_name, handler, lease_s=0.4)
+    services.__dict__["invoker"] = FcLikeInvoker()
+    task_id = await new_task(services, job_name, status="RUNNING", attempts=1, lease_token="dead.x",
+                             lease_until=leases.stamp(leases.now() + timedelta(seconds=0.3)))
+    started = time.monotonic()
+    await jobs.handle(jobs.sign_job(services, job_name, task_id=task_id, round=0))
+    assert ran == [2] and time.monotonic() - started < 1.5
+    assert (await services.state.get_task(task_id))["status"] == "SUCCEEDED"
+
+
+async def test_on_fc_a_duplicate_leaves_a_live_holder_alone(services: Services, job_name: str) -> None:
+    runs = 0
+
+    async def handler(ctx: JobContext) -> None:
+        nonlocal runs
+        runs += 1
+        await asyncio.sleep(1.2)
+        await succeed_task(ctx.services.state, ctx.task_id, {})
+
+    declare(job_name, handler, lease_s=0.3)
+    services.__dict__["invoker"] = FcLikeInvoker()
+    task_id = await new_task(services, job_name)
+    payload = jobs.sign_job(services, job_name, task_id=task_id, round=0)
+    first = asyncio.create_task(jobs.handle(payload))
+    await asyncio.sleep(0.1)
+    started = time.monotonic()
+    await jobs.handle(payload)  # watches the renewed lease, then leaves
+    assert time.monotonic() - started < 1.0 and runs == 1
+    assert (await services.state.get_task(task_id))["status"] == "RUNNING"
+    await first
+    assert runs == 1 and (await services.state.get_task(task_id))["status"] == "SUCCEEDED"

@@ -5,7 +5,8 @@ Deliveries are at least once (FC async invocation, the in-process invoker). Each
 1. verifies the payload's signature and finds the declared job;
 2. ends the task FAILED (TIMEOUT) if its deadline has passed;
 3. claims the task's lease; a task that is finished, or IN_PROGRESS under someone else's live
-   lease, is left alone: a redelivery while it runs does nothing;
+   lease, is left alone: a redelivery while it runs does nothing (on FC it first watches the
+   lease for a while: a retry after its holder's instance died takes the task over);
 4. runs the handler, renewing the lease every third of its length, cancelled at the deadline;
 5. on failure, classifies it once for every job kind: a final failure, or the last attempt, ends
    the task FAILED with the reason; otherwise it releases the lease and submits the next attempt
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from datetime import timedelta
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -109,6 +111,9 @@ async def run(services: Services, spec: JobSpec, task_id: str, round_: int = 0) 
             await _fail_overdue(state, task)
         return
     claimed = await leases.claim(state, task, spec.lease_s)
+    if claimed is None and services.invoker.keeps_jobs_across_restarts \
+            and leases.job_state(task) is leases.JobState.IN_PROGRESS:
+        claimed = await _outwait(services, spec, task)
     if claimed is None:
         return  # IN_PROGRESS elsewhere (a redelivery while it runs), or another delivery won
     lease, task = claimed
@@ -131,6 +136,23 @@ async def run(services: Services, spec: JobSpec, task_id: str, round_: int = 0) 
             await submit(services, spec.name, task_id=task_id, round=round_ + 1)
         return
     await leases.release(state, lease)  # finished rows keep it harmlessly; unfinished ones free it
+
+
+async def _outwait(services: Services, spec: JobSpec,
+                   task: dict[str, Any]) -> tuple[leases.Lease, dict[str, Any]] | None:
+    """On FC a retry is how a task whose instance died goes on, and it often comes before that
+    instance's lease has run out: watch the lease for up to one and a half lease lengths. A
+    holder that is alive renews it (we leave, having done nothing); a dead one's expires (we take
+    over); a finished task needs nothing."""
+    give_up = time.monotonic() + spec.lease_s * 1.5
+    while time.monotonic() < give_up:
+        await asyncio.sleep(spec.lease_s / 4)
+        current = await services.state.get_task(task["task_id"])
+        if current is None or leases.job_state(current) is leases.JobState.COMPLETED:
+            return None
+        if leases.job_state(current) is leases.JobState.EXPIRED:
+            return await leases.claim(services.state, current, spec.lease_s)
+    return None
 
 
 async def _hold(ctx: JobContext) -> Any:
