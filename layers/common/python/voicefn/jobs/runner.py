@@ -128,7 +128,7 @@ async def run(services: Services, spec: JobSpec, task_id: str, round_: int = 0) 
         await _fail_overdue(state, await state.get_task(task_id) or task)
         return
     except Exception as exc:  # noqa: BLE001 - every failure is classified, none escapes unhandled
-        await _after_failure(ctx, classify(exc), exc)
+        await _after_failure(ctx, classify(exc))
         return
     if outcome is AGAIN:
         # a slice of work done without error: the next round starts with fresh attempts
@@ -192,7 +192,7 @@ async def _heartbeat(ctx: JobContext, work: asyncio.Future[Any], lost: asyncio.E
             log.warning("lease renewal failed", extra={"task_id": ctx.task_id}, exc_info=True)
 
 
-async def _after_failure(ctx: JobContext, failure: Failure, exc: BaseException) -> None:
+async def _after_failure(ctx: JobContext, failure: Failure) -> None:
     spec, state = ctx.spec, ctx.services.state
     extra = {"job": spec.name, "task_id": ctx.task_id, "attempt": ctx.attempt, "code": failure.code}
     if not failure.retryable or ctx.attempt >= spec.max_attempts:
