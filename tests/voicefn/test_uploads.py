@@ -18,6 +18,7 @@ from voicefn.errors import ApiError
 from voicefn.services import Services, get_services, reset_services
 from voicefn.settings import reset_settings
 from voicefn.storage.keys import validate_key
+from voicefn.storage.signing import ObjectAccessError
 from voicefn.uploads import (
     MAX_SIZE, TICKET_TTL_S, UploadKey, attach_task, create_ticket, decode_user_segment, encode_user_segment,
     get_ticket_public, load_ticket, mark_ticket, parse_upload_key, reject_ticket, upload_key,
@@ -64,8 +65,13 @@ async def test_a_ticket_has_a_key_a_post_form_and_a_put_url(services: Services) 
     # the PUT URL is signed for this key and content type, and says which header to send
     put = urlsplit(t["put_url"])
     assert put.path == f"/_objects/{services.objects.bucket}/{t['key']}"
-    services.objects.verify_put(t["key"], parse_qs(put.query)["expires"][0], parse_qs(put.query)["signature"][0],
-                                "audio/mpeg")
+    query = parse_qs(put.query)
+    assert query["max_size"] == [str(5 * MiB)]  # the declared size is signed into the URL too
+    services.objects.verify_put(t["key"], query["expires"][0], query["signature"][0], "audio/mpeg",
+                                max_size=query["max_size"][0])
+    with pytest.raises(ObjectAccessError):  # and cannot be raised by editing the URL
+        services.objects.verify_put(t["key"], query["expires"][0], query["signature"][0], "audio/mpeg",
+                                    max_size=str(300 * MiB))
     assert t["put_headers"] == {"Content-Type": "audio/mpeg"}
     expires = datetime.fromisoformat(t["expires_at"].replace("Z", "+00:00")).timestamp()
     assert before + TICKET_TTL_S <= expires <= time.time() + TICKET_TTL_S + 1
