@@ -220,7 +220,9 @@ def _mutagen_info(fmt: str, reader: RangeReader) -> AudioInfo:
     try:
         parsed = getattr(importlib.import_module(module_name), cls_name)(reader)
         info = parsed.info
-        length, rate, channels = float(info.length), int(info.sample_rate), int(info.channels)
+        length, channels = float(info.length), int(info.channels)
+        # Opus always decodes at 48 kHz; the rate worth reporting is the input rate in its OpusHead
+        rate = _opus_input_rate(reader) if fmt == "opus" else int(info.sample_rate)
     except ReadBudgetExceeded:
         raise
     except Exception as exc:  # mutagen raises a different error class per format
@@ -232,3 +234,12 @@ def _mutagen_info(fmt: str, reader: RangeReader) -> AudioInfo:
         # a streamed FLAC: STREAMINFO says "total unknown"; only decoding all of it would tell
         raise InvalidAudio("this FLAC does not say its length in its header; re-encode it or send wav/mp3")
     return AudioInfo(fmt, length, rate, channels)
+
+
+def _opus_input_rate(reader: RangeReader) -> int:
+    from voicefn.audio import ogg
+
+    head = reader.read_at(0, PROBE_BLOCK_BYTES)
+    first = 27 + head[26]  # the BOS page's segment table, then its one packet: OpusHead
+    size = sum(head[27:first])
+    return ogg.parse_opus_head(head[first:first + size]).input_rate or 48000
