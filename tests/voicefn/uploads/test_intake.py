@@ -171,7 +171,7 @@ async def test_a_failing_hook_is_retried_with_the_same_claim(services: Services,
 
 @pytest.mark.parametrize("change, reason", [
     (lambda e, t: e["events"][0].update(eventName="ObjectRemoved:DeleteObject"), "not an ObjectCreated event"),
-    (lambda e, t: e["events"][0]["oss"]["object"].update(key=t["key"].replace("voice", "asr")), "is not an upload"),
+    (lambda e, t: e["events"][0]["oss"]["object"].update(key=t["key"].replace("voice", "asr")), "is not a voice upload"),
     (lambda e, t: e["events"][0]["oss"]["object"].update(key=t["key"].replace(t["ticket_id"], "f" * 32)),
      "no ticket for this upload"),
     (lambda e, t: e["events"][0]["oss"]["object"].update(key=t["key"].replace("/alice/", "/mallory/")),
@@ -200,7 +200,7 @@ async def test_a_purpose_without_a_hook_is_skipped(services: Services, monkeypat
 async def test_the_function_handler_serves_its_purposes(services: Services, hook: FakeHook) -> None:
     t = await new_ticket(services)
     event = await land(services, t["key"], sample())
-    assert (await oss_event_handler("asr")(event, None))["handled"][0]["skipped"].endswith("is not an upload for asr")
+    assert (await oss_event_handler("asr")(event, None))["handled"][0]["skipped"].endswith("is not an asr upload")
     assert "task_id" in (await oss_event_handler("voice")(event, None))["handled"][0]
 
 

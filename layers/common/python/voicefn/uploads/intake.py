@@ -73,7 +73,8 @@ async def handle_record(services: Services, record: OssEventRecord, *,
     key = record.key
     upload = parse_upload_key(key)
     if upload is None or upload.purpose not in purposes:
-        return {"skipped": f"{key} is not an upload for {'/'.join(purposes)}"}
+        served = "/".join(purposes)
+        return {"skipped": f"{key} is not {'an' if served[0] in 'aeiou' else 'a'} {served} upload"}
     hook = get_purpose(upload.purpose)
     if hook is None:
         log.error("no hook registered for upload purpose", extra={"purpose": upload.purpose})
