@@ -171,7 +171,8 @@ async def test_a_failing_hook_is_retried_with_the_same_claim(services: Services,
 
 @pytest.mark.parametrize("change, reason", [
     (lambda e, t: e["events"][0].update(eventName="ObjectRemoved:DeleteObject"), "not an ObjectCreated event"),
-    (lambda e, t: e["events"][0]["oss"]["object"].update(key=t["key"].replace("voice", "asr")), "is not a voice upload"),
+    (lambda e, t: e["events"][0]["oss"]["object"].update(key=t["key"].replace("voice", "asr")),
+     "is not a voice upload"),
     (lambda e, t: e["events"][0]["oss"]["object"].update(key=t["key"].replace(t["ticket_id"], "f" * 32)),
      "no ticket for this upload"),
     (lambda e, t: e["events"][0]["oss"]["object"].update(key=t["key"].replace("/alice/", "/mallory/")),

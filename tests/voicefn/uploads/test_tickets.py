@@ -16,8 +16,8 @@ from voicefn.services import Services
 from voicefn.storage.keys import validate_key
 from voicefn.storage.signing import ObjectAccessError
 from voicefn.uploads import (
-    MAX_SIZE, TICKET_TTL_S, Ticket, UploadKey, attach_task, claim_ticket, create_ticket, decode_user_segment, encode_user_segment,
-    get_ticket_public, load_ticket, mark_ticket, parse_upload_key, reject_ticket, upload_key,
+    MAX_SIZE, TICKET_TTL_S, Ticket, UploadKey, attach_task, claim_ticket, create_ticket, decode_user_segment,
+    encode_user_segment, get_ticket_public, load_ticket, mark_ticket, parse_upload_key, reject_ticket, upload_key,
 )
 
 ALICE = Principal("alice")

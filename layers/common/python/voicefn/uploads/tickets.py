@@ -200,7 +200,7 @@ async def attach_task(state: StateStore, ticket_id: str, task_id: str) -> bool:
             return False
         current = ticket.get("attached_task_id")
         if current:
-            return current == task_id
+            return bool(current == task_id)
         if ticket["status"] not in ("PENDING", "RUNNING"):
             return False
         # conditional on the status just read: a ticket rejected or finished meanwhile is left alone
