@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.datastructures import UploadFile
+from starlette.types import Message, Receive
 
 from voicefn.storage.keys import InvalidObjectKey
 from voicefn.storage.local_objects import LocalObjectStore, ObjectTooLarge
@@ -115,8 +116,13 @@ def object_router(store_provider: Callable[[], LocalObjectStore]) -> APIRouter:
         if declared and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + _COPY_CHUNK:
             return oss_error(400, "EntityTooLarge", "your proposed upload exceeds the maximum allowed size",
                              close=True)
-        # the parser spools the file part to disk (not memory) as it arrives
-        form = await request.form(max_files=1, max_fields=100)
+        # the parser spools the file part to disk (not memory) as it arrives; a body without a
+        # Content-Length is counted as it comes and cut off past the largest upload there is
+        counted = Request(request.scope, _counting_receive(request.receive, MAX_UPLOAD_BYTES + _COPY_CHUNK))
+        try:
+            form = await counted.form(max_files=1, max_fields=100)
+        except ObjectTooLarge as exc:
+            return _refusal(exc, close=True)
         try:
             fields: dict[str, str] = {}
             upload: UploadFile | None = None
@@ -146,6 +152,21 @@ def object_router(store_provider: Callable[[], LocalObjectStore]) -> APIRouter:
         return _post_response(lowered.get("success_action_status"), store, bucket, key, info.etag)
 
     return router
+
+
+def _counting_receive(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def counting() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise ObjectTooLarge("your proposed upload exceeds the maximum allowed size")
+        return message
+
+    return counting
 
 
 def _spooled_size(upload: UploadFile) -> int:

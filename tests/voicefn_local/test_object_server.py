@@ -318,3 +318,23 @@ def test_a_large_chunked_put_is_streamed_to_disk_not_memory(stack) -> None:
         assert peak < 16 * 1024 * 1024, peak  # 48 MB went through a few chunks of memory
     finally:
         asyncio.run(store.delete(key))
+
+
+async def test_a_post_body_past_the_largest_upload_is_cut_off(store: LocalObjectStore, http: httpx.AsyncClient,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from voicefn_local import object_server
+
+    monkeypatch.setattr(object_server, "MAX_UPLOAD_BYTES", 10_000)
+    monkeypatch.setattr(object_server, "_COPY_CHUNK", 1000)
+    policy = store.post_policy("uploads/asr/u1/p.wav", max_size=10 ** 9, content_type="audio/wav")
+    request = http.build_request("POST", policy.url, data=policy.fields, files=_files(b"x" * 50_000))
+    body = request.read()
+
+    async def chunked():  # the same form, without a Content-Length
+        for i in range(0, len(body), 4096):
+            yield body[i:i + 4096]
+
+    response = await http.post(policy.url, content=chunked(),
+                               headers={"Content-Type": request.headers["content-type"]})
+    assert response.status_code == 400 and _code(response) == "EntityTooLarge"
+    assert await store.head("uploads/asr/u1/p.wav") is None
