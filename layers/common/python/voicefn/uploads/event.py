@@ -9,9 +9,7 @@ so the shape is stated here once and read back by the same class the cloud entry
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -191,6 +189,9 @@ def build_oss_event(*, bucket: str, key: str, size: int, etag: str, event_name: 
 
     ``event_name`` is written without ``oss:``, as OSS sends it (triggers list it with the prefix).
     """
+    import hashlib  # only the local store builds events: the cloud entry does not pay for these
+    import uuid
+
     name = event_name[4:] if event_name.startswith("oss:") else event_name
     return {"events": [{
         "eventName": name,
