@@ -221,3 +221,44 @@ def test_registering_a_second_hook_for_a_purpose_is_an_error(monkeypatch: pytest
     with pytest.raises(ValueError):
         hooks.register_purpose("chat", one)
     assert hooks.get_purpose("voice") is not None and hooks.get_purpose("voice").start is one
+
+
+async def test_a_hook_that_needs_no_task_finishes_the_ticket(services: Services,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    async def store_only(ctx: UploadContext) -> UploadOutcome:
+        calls.append(ctx.event_key)
+        return UploadOutcome(detail={"voice_id": "cosyvoice-v3-flash-me-0001"})
+
+    monkeypatch.setitem(hooks._REGISTRY, "voice", Purpose("voice", store_only))
+    t = await new_ticket(services)
+    event = await land(services, t["key"], sample())
+    assert await deliver(services, event) == {"done": True}
+    assert await deliver(services, event) == {"done": True, "duplicate": True}
+    assert len(calls) == 1
+    view = await get_ticket_public(services, ALICE, t["ticket_id"])
+    assert view["status"] == "DONE" and view["voice_id"] == "cosyvoice-v3-flash-me-0001" and "task_id" not in view
+
+
+@pytest.mark.parametrize("status, rejected", [(400, True), (503, False)])
+async def test_a_hook_refusing_the_upload_rejects_it_and_a_failing_one_is_retried(
+        services: Services, monkeypatch: pytest.MonkeyPatch, status: int, rejected: bool) -> None:
+    from voicefn.errors import ApiError
+
+    async def picky(ctx: UploadContext) -> UploadOutcome:
+        if status == 400:
+            raise ApiError("INVALID_AUDIO", "a voice sample needs 10 to 60 s of speech")
+        raise ApiError("UPSTREAM_ERROR", "enrollment is down", status=503)
+
+    monkeypatch.setitem(hooks._REGISTRY, "voice", Purpose("voice", picky))
+    t = await new_ticket(services)
+    event = await land(services, t["key"], sample(3.0))
+    if rejected:
+        assert await deliver(services, event) == {"rejected": "a voice sample needs 10 to 60 s of speech"}
+        view = await get_ticket_public(services, ALICE, t["ticket_id"])
+        assert view["status"] == "REJECTED" and view["error"]["code"] == "INVALID_AUDIO"
+    else:
+        with pytest.raises(ApiError):
+            await deliver(services, event)
+        assert (await get_ticket_public(services, ALICE, t["ticket_id"]))["status"] == "PROCESSING"

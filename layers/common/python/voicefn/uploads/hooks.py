@@ -8,8 +8,11 @@ A function registers the purpose it serves (asr: a transcription; voice: an enro
 The intake calls ``start`` with an :class:`UploadContext` once the ticket is claimed and the object
 checked. At-least-once delivery means it may be called again for the same upload (a delivery
 that died half-way is retried): ``start`` must then find what it made before, not make it again
-(derive ids from ``ctx.event_key``). ``resume``, if given, runs when a redelivered event finds the
-upload's work started already (to queue a job the first delivery may have lost).
+(derive ids from ``ctx.event_key``). To refuse the upload (a sample too short, say), raise
+:class:`~voicefn.errors.ApiError` with a 4xx status: the ticket is REJECTED with it; any other
+exception propagates, so that FC retries the delivery. ``resume``, if given, runs when a
+redelivered event finds the upload's work started already (to queue a job the first delivery may
+have lost).
 """
 
 from __future__ import annotations
@@ -46,9 +49,11 @@ class UploadContext:
 
 @dataclass(frozen=True)
 class UploadOutcome:
-    """What the upload started: the task the ticket points to from now on."""
+    """What the upload started: the task the ticket points to from now on (None: the work is done
+    already, e.g. a sample that is only stored), and ``detail`` the ticket shows its owner
+    (``{"voice_id": ...}``)."""
 
-    task_id: str
+    task_id: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
 
 

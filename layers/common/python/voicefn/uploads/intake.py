@@ -13,7 +13,8 @@ For each record of the event:
    allows, and its bytes are audio of an accepted format, read with ranged reads
    (:mod:`voicefn.uploads.check`); otherwise the ticket is REJECTED with the reason;
 5. hand it to the purpose's hook (:mod:`voicefn.uploads.hooks`), and point the ticket at the task
-   the hook started.
+   the hook started (or mark it DONE when the hook's work needed none). A hook that refuses the
+   upload (an ApiError with a 4xx status) rejects the ticket like a failed check.
 
 FC delivers OSS events at least once and retries a handler that raised: every step above is safe
 to repeat, and an error that a retry may cure (the store, the state) propagates.
@@ -33,7 +34,7 @@ from voicefn.uploads.event import OssEvent, OssEventRecord
 from voicefn.uploads.hooks import UploadContext, get_purpose
 from voicefn.uploads.keys import parse_upload_key
 from voicefn.uploads.limits import ACCEPTED_FORMATS, MAX_SIZE
-from voicefn.uploads.tickets import Ticket, attach_task, claim_ticket, load_ticket, reject_ticket
+from voicefn.uploads.tickets import Ticket, attach_task, claim_ticket, load_ticket, mark_ticket, reject_ticket
 
 __all__ = ["OssHandler", "handle_event", "handle_record", "oss_event_handler"]
 
@@ -66,8 +67,9 @@ async def handle_event(services: Services, event: Any, *, purposes: tuple[str, .
 
 async def handle_record(services: Services, record: OssEventRecord, *,
                         purposes: tuple[str, ...]) -> dict[str, Any]:
-    """One record, to its outcome: ``{"task_id"}`` (started), ``{"task_id", "duplicate": True}``
-    (started by an earlier delivery), ``{"rejected": reason}``, or ``{"skipped": why}``."""
+    """One record, to its outcome: ``{"task_id"}`` (started), ``{"done": True}`` (finished without a
+    task), either with ``"duplicate": True`` (by an earlier delivery), ``{"rejected": reason}``, or
+    ``{"skipped": why}``."""
     if not record.is_object_created:
         return {"skipped": "not an ObjectCreated event"}
     key = record.key
@@ -102,17 +104,27 @@ async def handle_record(services: Services, record: OssEventRecord, *,
         if hook.resume is not None:
             await hook.resume(services, ticket.attached_task_id)
         return {"task_id": ticket.attached_task_id, "duplicate": True}
+    if ticket.status == "SUCCEEDED":  # a redelivery of an upload whose work needed no task
+        return {"done": True, "duplicate": True}
 
     try:
         audio = await _check(services, ticket, record)
+        context = UploadContext(services=services, principal=Principal(user_id=upload.user_id), ticket=ticket,
+                                upload=upload, key=key, audio=audio, event_key=event_key, record=record)
+        outcome = await hook.start(context)
     except ApiError as err:
+        if err.status >= 500 or err.status == 429:
+            raise  # the purpose's backend is in trouble: FC retries the delivery
         await reject_ticket(services.state, ticket.ticket_id, err.message, code=err.code)
         await services.state.set_event_outcome(event_key, {"rejected": err.message})
         return {"rejected": err.message}
 
-    context = UploadContext(services=services, principal=Principal(user_id=upload.user_id), ticket=ticket,
-                            upload=upload, key=key, audio=audio, event_key=event_key, record=record)
-    outcome = await hook.start(context)
+    if outcome.detail:
+        await services.state.update_task(ticket.ticket_id, {"outcome": outcome.detail})
+    if outcome.task_id is None:
+        await mark_ticket(services.state, ticket.ticket_id, "DONE")
+        await services.state.set_event_outcome(event_key, {"done": True})
+        return {"done": True}
     await attach_task(services.state, ticket.ticket_id, outcome.task_id)
     await services.state.set_event_outcome(event_key, {"task_id": outcome.task_id})
     return {"task_id": outcome.task_id}

@@ -70,6 +70,7 @@ class Ticket:
     claimed_by: str | None         # the event key of the upload that took the ticket
     attached_task_id: str | None
     error: dict[str, Any] | None
+    outcome: dict[str, Any] | None  # what the purpose's hook reported (shown to the owner)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "Ticket":
@@ -80,7 +81,7 @@ class Ticket:
                    filename=str(request.get("filename", "")), callback_url=request.get("callback_url"),
                    status=str(row.get("status", "")), phase=str(row.get("phase", "")),
                    claimed_by=row.get("claimed_by") or None, attached_task_id=row.get("attached_task_id") or None,
-                   error=row.get("error") or None)
+                   error=row.get("error") or None, outcome=row.get("outcome") or None)
 
 
 # -- tickets -------------------------------------------------------------------------------------
@@ -126,7 +127,8 @@ async def create_ticket(services: Services, principal: Principal, *, purpose: st
 
 async def get_ticket_public(services: Services, principal: Principal, ticket_id: str) -> dict[str, Any]:
     """The caller's ticket: ``{ticket_id, purpose, key, status, expires_at, created_at}`` plus
-    ``task_id`` (and ``task_status``) once the upload has a task and ``error`` when rejected.
+    ``task_id`` (and ``task_status``) once the upload has a task, ``error`` when rejected, and
+    what the purpose's hook reported (``outcome``, e.g. ``voice_id``).
     Someone else's ticket answers 404 exactly like a missing one."""
     ticket = await load_ticket(services.state, ticket_id) if _TICKET_ID.fullmatch(ticket_id or "") else None
     if ticket is None or ticket.get("owner") != principal.user_id:
@@ -143,6 +145,8 @@ async def get_ticket_public(services: Services, principal: Principal, ticket_id:
                 out["status"] = "DONE"  # the upload's work is over; the task tells how it went
     if out["status"] == "REJECTED" and ticket.get("error"):
         out["error"] = ticket["error"]
+    for name, value in (ticket.get("outcome") or {}).items():  # what the purpose made (a voice_id…)
+        out.setdefault(name, value)
     return out
 
 
