@@ -7,7 +7,6 @@ file must be checked from a few blocks, never read whole.
 from __future__ import annotations
 
 import io
-import struct
 from pathlib import Path
 
 import pytest
@@ -18,38 +17,14 @@ from voicefn.audio.pcm import tone
 from voicefn.audio.probe import audio_info
 from voicefn.errors import ApiError
 from voicefn.storage.local_objects import LocalObjectStore
-from voicefn.storage.objects import ObjectInfo
 from voicefn.uploads import check
 from voicefn.uploads.check import RangeReader, ReadBudgetExceeded, check_object
 from voicefn.uploads.limits import ACCEPTED_FORMATS, PROBE_BLOCK_BYTES, PROBE_WHOLE_BYTES
 
+from tests.voicefn.uploads.helpers import CountingStore, big_wav
+
 MiB = 1024 * 1024
 ASR = ACCEPTED_FORMATS["asr"]
-
-
-class CountingStore:
-    """A store that counts what is read through it (and refuses whole-object reads)."""
-
-    def __init__(self, inner: LocalObjectStore) -> None:
-        self.inner = inner
-        self.bucket = inner.bucket
-        self.bytes_read = 0
-        self.ranges: list[tuple[int, int]] = []
-
-    async def put(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
-        return await self.inner.put(key, data, content_type)
-
-    async def head(self, key: str) -> ObjectInfo | None:
-        return await self.inner.head(key)
-
-    async def get(self, key: str) -> bytes:
-        raise AssertionError("the check read the whole object")
-
-    async def get_range(self, key: str, start: int, length: int) -> bytes:
-        data = await self.inner.get_range(key, start, length)
-        self.bytes_read += len(data)
-        self.ranges.append((start, len(data)))
-        return data
 
 
 @pytest.fixture
@@ -60,11 +35,6 @@ def store(tmp_path: Path) -> CountingStore:
 async def _check(store: CountingStore, data: bytes, key: str = "uploads/x.bin", **kw: object):
     info = await store.put(key, data)
     return await check_object(store, key, size=info.size, formats=kw.pop("formats", ASR), **kw)  # type: ignore[arg-type]
-
-
-def big_wav(seconds: float, rate: int = 16000) -> bytes:
-    samples = int(seconds * rate) * 2
-    return wav.header(wav.pcm16_fmt(rate), samples) + bytes(samples)
 
 
 def big_cbr_mp3(min_bytes: int) -> tuple[bytes, float]:
@@ -196,7 +166,3 @@ def test_the_range_reader_reads_across_blocks_and_counts() -> None:
         reader.read_at(10_000, 3000)
     assert reader.exceeded
 
-
-def test_constants_are_sane() -> None:
-    assert PROBE_BLOCK_BYTES < PROBE_WHOLE_BYTES
-    assert struct.calcsize("<I") == 4

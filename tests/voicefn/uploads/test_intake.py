@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.voicefn.uploads.test_check import CountingStore, big_wav
+from tests.voicefn.uploads.helpers import CountingStore, big_wav
 from voicefn.audio.encode import encode_pcm
 from voicefn.audio.pcm import tone
 from voicefn.auth.principal import Principal
