@@ -3,38 +3,50 @@
 Serves the URLs :class:`voicefn.storage.local_objects.LocalObjectStore` hands out
 (``/_objects/{bucket}/{key}``), checks their HMAC signatures or upload policy, and answers errors
 the way OSS does (an XML ``<Error>`` document with a code, message and request id).
+
+Upload bodies are streamed to disk as they arrive, never held in memory: a PUT goes chunk by
+chunk into a temp file of the store (``put_stream``), counted against the size its URL was signed
+for (a ticket's declared size), chunked bodies included; past it the server stops reading, answers
+``EntityTooLarge`` and closes the connection. A PostObject form's file is spooled to disk by the
+form parser and copied into the store in chunks once its policy allowed its size.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Callable
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.datastructures import UploadFile
+from starlette.types import Message, Receive
 
 from voicefn.storage.keys import InvalidObjectKey
-from voicefn.storage.local_objects import LocalObjectStore
+from voicefn.storage.local_objects import LocalObjectStore, ObjectTooLarge
 from voicefn.storage.signing import ObjectAccessError
 
-MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # above every ticket limit (asr: 200 MiB); refuse the absurd unread
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024  # for URLs that name no size: above every ticket limit (asr: 200 MiB)
+_COPY_CHUNK = 1024 * 1024
 
 
-def oss_error(status: int, code: str, message: str) -> Response:
-    """An OSS-style error response."""
+def oss_error(status: int, code: str, message: str, *, close: bool = False) -> Response:
+    """An OSS-style error response; ``close`` when the request body was not read to its end (the
+    connection cannot carry another request, and the client stops sending when it closes)."""
     request_id = uuid.uuid4().hex.upper()
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error>'
             f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
             f"<RequestId>{request_id}</RequestId><HostId>voicefn-local</HostId></Error>")
-    return Response(body, status_code=status, media_type="application/xml",
-                    headers={"x-oss-request-id": request_id})
+    headers = {"x-oss-request-id": request_id}
+    if close:
+        headers["Connection"] = "close"
+    return Response(body, status_code=status, media_type="application/xml", headers=headers)
 
 
-def _refusal(exc: Exception) -> Response:
+def _refusal(exc: Exception, *, close: bool = False) -> Response:
     if isinstance(exc, ObjectAccessError):
-        return oss_error(exc.status, exc.code, exc.message)
+        return oss_error(exc.status, exc.code, exc.message, close=close)
     if isinstance(exc, InvalidObjectKey):
         return oss_error(400, "InvalidObjectName", str(exc))
     raise exc
@@ -74,17 +86,21 @@ def object_router(store_provider: Callable[[], LocalObjectStore]) -> APIRouter:
         if store is None:
             return oss_error(404, "NoSuchBucket", "the specified bucket does not exist")
         content_type = request.headers.get("content-type")
+        signed_size = request.query_params.get("max_size")
         try:
             store.verify_put(key, request.query_params.get("expires"),
-                             request.query_params.get("signature"), content_type)
+                             request.query_params.get("signature"), content_type, max_size=signed_size)
         except (ObjectAccessError, InvalidObjectKey) as exc:
-            return _refusal(exc)
+            return _refusal(exc, close=True)
+        limit = min(int(signed_size), MAX_UPLOAD_BYTES) if signed_size else MAX_UPLOAD_BYTES
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
-            return oss_error(400, "EntityTooLarge", "your proposed upload exceeds the maximum allowed size")
-        body = await request.body()
+        if declared and declared.isdigit() and int(declared) > limit:
+            return oss_error(400, "EntityTooLarge", "your proposed upload exceeds the maximum allowed size",
+                             close=True)
         try:
-            info = await store.put(key, body, content_type)
+            info = await store.put_stream(key, request.stream(), content_type, max_size=limit)
+        except ObjectTooLarge as exc:
+            return _refusal(exc, close=True)
         except InvalidObjectKey as exc:
             return _refusal(exc)
         return Response(status_code=200, headers={"ETag": f'"{info.etag}"'})
@@ -95,8 +111,18 @@ def object_router(store_provider: Callable[[], LocalObjectStore]) -> APIRouter:
         if store is None:
             return oss_error(404, "NoSuchBucket", "the specified bucket does not exist")
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-            return oss_error(400, "InvalidArgument", "PostObject needs a multipart/form-data body")
-        form = await request.form(max_files=1, max_fields=100)
+            return oss_error(400, "InvalidArgument", "PostObject needs a multipart/form-data body", close=True)
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + _COPY_CHUNK:
+            return oss_error(400, "EntityTooLarge", "your proposed upload exceeds the maximum allowed size",
+                             close=True)
+        # the parser spools the file part to disk (not memory) as it arrives; a body without a
+        # Content-Length is counted as it comes and cut off past the largest upload there is
+        counted = Request(request.scope, _counting_receive(request.receive, MAX_UPLOAD_BYTES + _COPY_CHUNK))
+        try:
+            form = await counted.form(max_files=1, max_fields=100)
+        except ObjectTooLarge as exc:
+            return _refusal(exc, close=True)
         try:
             fields: dict[str, str] = {}
             upload: UploadFile | None = None
@@ -109,22 +135,49 @@ def object_router(store_provider: Callable[[], LocalObjectStore]) -> APIRouter:
                 fields[name] = value
             if upload is None:
                 return oss_error(400, "InvalidArgument", "the form has no file field (it must come last)")
-            data = await upload.read()
+            size = upload.size if upload.size is not None else _spooled_size(upload)
             try:
-                key = store.verify_post_form(fields, len(data), upload.content_type)
+                key = store.verify_post_form(fields, size, upload.content_type)
             except (ObjectAccessError, InvalidObjectKey) as exc:
                 return _refusal(exc)
             lowered = {k.lower(): v for k, v in fields.items()}
             content_type = lowered.get("content-type") or upload.content_type
             try:
-                info = await store.put(key, data, content_type)
-            except InvalidObjectKey as exc:
+                await upload.seek(0)
+                info = await store.put_stream(key, _chunks(upload), content_type, max_size=size)
+            except (InvalidObjectKey, ObjectTooLarge) as exc:
                 return _refusal(exc)
         finally:
             await form.close()
         return _post_response(lowered.get("success_action_status"), store, bucket, key, info.etag)
 
     return router
+
+
+def _counting_receive(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def counting() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise ObjectTooLarge("your proposed upload exceeds the maximum allowed size")
+        return message
+
+    return counting
+
+
+def _spooled_size(upload: UploadFile) -> int:
+    size = upload.file.seek(0, 2)
+    upload.file.seek(0)
+    return size
+
+
+async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(_COPY_CHUNK):
+        yield chunk
 
 
 def _post_response(status: str | None, store: LocalObjectStore, bucket: str, key: str, etag: str) -> Response:

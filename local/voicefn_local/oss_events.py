@@ -1,7 +1,8 @@
 """OSS upload events, locally: what the OSS trigger of s.yaml does in the cloud (DESIGN.md §2).
 
 When an object lands in the local object store, the functions whose OSS triggers in s.yaml match
-its key and event get the FC OSS event JSON (reference/fc3/event-oss.json's shape), delivered like
+its key and event get the FC OSS event JSON (reference/fc3/event-oss.json's shape, written by
+``voicefn.uploads.event.build_oss_event``, the layer's one statement of it), delivered like
 FC's asynchronous invocation: in the background, after the upload has been answered, at least
 once, retried when the handler raises. Each function's handler is
 ``voicefn_<dir>.events:on_oss_event(event, context)``, imported on first use.
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import hashlib
 import importlib
 import inspect
 import json
@@ -25,12 +25,12 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voicefn.storage.objects import ObjectInfo
+from voicefn.uploads.event import POST_OBJECT, PUT_OBJECT, OssEvent, build_oss_event
 from voicefn_local.manifest import FunctionSpec, Manifest
 
 __all__ = ["OssEventContext", "OssEventDispatcher", "bind_dispatcher", "build_oss_event", "emit_created",
@@ -38,42 +38,10 @@ __all__ = ["OssEventContext", "OssEventDispatcher", "bind_dispatcher", "build_os
 
 log = logging.getLogger("voicefn.local.oss")
 
-PUT_OBJECT = "ObjectCreated:PutObject"
-POST_OBJECT = "ObjectCreated:PostObject"
-
 _dispatcher: contextvars.ContextVar[OssEventDispatcher | None] = contextvars.ContextVar(
     "voicefn_local_oss_dispatcher", default=None)
 _upload_event: contextvars.ContextVar[str] = contextvars.ContextVar("voicefn_local_upload_event",
                                                                      default=PUT_OBJECT)
-
-
-def build_oss_event(*, bucket: str, key: str, size: int, etag: str, event_name: str = PUT_OBJECT,
-                    region: str = "local", account_id: str = "local", source_ip: str = "127.0.0.1",
-                    request_id: str | None = None, event_time: datetime | None = None) -> dict[str, Any]:
-    """The FC OSS event JSON for one created object, key for key as in reference/fc3/event-oss.json.
-
-    ``event_name`` is written without ``oss:``, as OSS sends it (triggers list it with the prefix).
-    """
-    name = event_name[4:] if event_name.startswith("oss:") else event_name
-    when = (event_time or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    return {"events": [{
-        "eventName": name,
-        "eventSource": "acs:oss",
-        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z",
-        "eventVersion": "1.0",
-        "oss": {
-            "bucket": {"arn": f"acs:oss:{region}:{account_id}:{bucket}", "name": bucket,
-                       "ownerIdentity": account_id, "virtualBucket": ""},
-            # the local store has no previous size to subtract: a new object's delta is its size
-            "object": {"deltaSize": size, "eTag": etag, "key": key, "size": size},
-            "ossSchemaVersion": "1.0",
-            "ruleId": hashlib.sha1(f"{bucket}:{name}".encode()).hexdigest(),
-        },
-        "region": region,
-        "requestParameters": {"sourceIPAddress": source_ip},
-        "responseElements": {"requestId": request_id or uuid.uuid4().hex[:24].upper()},
-        "userIdentity": {"principalId": account_id},
-    }]}
 
 
 @dataclass(frozen=True)
@@ -168,10 +136,9 @@ class OssEventDispatcher:
 
     # ------------------------------------------------------------------------------------------
     def _schedule(self, event: dict[str, Any]) -> list[str]:
-        records = event.get("events") or []
-        first = records[0] if records else {}
-        key = str(((first.get("oss") or {}).get("object") or {}).get("key", ""))
-        specs = self.manifest.oss_triggers_for(key, str(first.get("eventName", "")))
+        record = OssEvent.parse(event).record
+        key = record.key
+        specs = self.manifest.oss_triggers_for(key, record.event_name)
         if not specs:
             return []
         loop = asyncio.get_running_loop()

@@ -99,3 +99,42 @@ def test_tickets_check_content_type_and_size(stack: Stack) -> None:
                                                              "callback_url": "http://192.168.0.1/cb"})
     for response in (bad_type, too_big, private_cb):
         assert response.status_code == 400 and response.json()["code"] == 400
+
+
+@pytest.mark.usefixtures("no_faults")
+def test_a_second_object_at_a_used_ticket_key_starts_no_task_and_no_bill(stack: Stack) -> None:
+    from voicefn.services import get_services
+    from voicefn_asr.events import on_oss_event
+    from voicefn_local.oss_events import build_oss_event
+
+    audio, other = wav(1.0, freq=640), wav(1.0, freq=880)  # other bytes, other eTag, the same size
+    script(stack, audio, "第一个文件。")
+    script(stack, other, "第二个文件。")
+    services = get_services()
+    with stack.client("one-ticket-user") as client:
+        ticket = upload(client, audio)
+        task_id = wait_ticket(client, ticket["ticket_id"])["task_id"]
+        first = wait_task(client, task_id)
+        upstream_tasks = stack.stats()["asr_filetrans_tasks"]
+        # the same presigned PUT again, with another file: the store takes it, as OSS would
+        response = httpx.put(ticket["put_url"], content=other, headers={"Content-Type": "audio/wav"})
+        assert response.status_code == 200
+        info = asyncio.run(services.objects.head(ticket["key"]))
+        second_key = f"oss:{services.objects.bucket}/{ticket['key']}/{info.etag}"
+        deadline = time.time() + 10
+        while asyncio.run(services.state.get_event(second_key)) is None and time.time() < deadline:
+            time.sleep(0.05)  # the store's own event for the second object has reached the intake
+        event = build_oss_event(bucket=services.objects.bucket, key=ticket["key"], size=info.size, etag=info.etag)
+        outcome = asyncio.run(on_oss_event(event))["handled"][0]
+        time.sleep(0.3)
+        tasks = asyncio.run(services.state.list_tasks(owner="one-ticket-user", kind="asr_filetrans"))
+        history = client.get("/api/audio/history", params={"type": "asr"}).json()["data"]
+        final = client.get(f"/api/audio/uploads/{ticket['ticket_id']}").json()["data"]
+        again = wait_task(client, task_id)
+    assert asyncio.run(services.state.get_event(second_key)) is not None
+    assert outcome == {"skipped": "the ticket was used by an earlier upload", "task_id": task_id}
+    assert [t["task_id"] for t in tasks] == [task_id]                  # one task in the tasks table
+    assert stack.stats()["asr_filetrans_tasks"] == upstream_tasks      # no second DashScope task
+    assert history["total"] == 1 and history["items"][0]["bill"] == first["bill"]
+    assert final["status"] == "DONE" and final["task_id"] == task_id  # the ticket keeps its first outcome
+    assert again == first and again["result"]["transcripts"][0]["text"] == "第一个文件。"

@@ -168,3 +168,20 @@ async def test_key_from_url_recognises_own_urls_only(harness: Harness) -> None:
     assert store.key_from_url("https://example.com/audio/tts/a.mp3") is None
     assert store.key_from_url(unsigned.replace(store.bucket, "other-bucket")) is None
     assert store.key_from_url("not a url") is None
+
+
+async def test_get_range_reads_a_slice(harness: Harness) -> None:
+    await harness.store.put("uploads/asr/u1/r.bin", BLOB)
+    assert await harness.store.get_range("uploads/asr/u1/r.bin", 0, 16) == BLOB[:16]
+    assert await harness.store.get_range("uploads/asr/u1/r.bin", 1000, 300) == BLOB[1000:1300]
+    # the end: fewer bytes than asked, then none
+    tail_start = len(BLOB) - 10
+    assert await harness.store.get_range("uploads/asr/u1/r.bin", tail_start, 100) == BLOB[tail_start:]
+    assert await harness.store.get_range("uploads/asr/u1/r.bin", len(BLOB), 10) == b""
+    assert await harness.store.get_range("uploads/asr/u1/r.bin", len(BLOB) + 50, 10) == b""
+    assert await harness.store.get_range("uploads/asr/u1/r.bin", 5, 0) == b""
+
+
+async def test_get_range_of_a_missing_key_raises_object_not_found(harness: Harness) -> None:
+    with pytest.raises(ObjectNotFound):
+        await harness.store.get_range("no/such/key.wav", 0, 10)

@@ -14,11 +14,12 @@ from typing import Callable
 
 from voicefn.errors import ApiError
 from voicefn.services import Services
+from voicefn.uploads.limits import ACCEPTED_FORMATS as _FORMATS
 
 MAX_SYNC_BYTES = 10 * 1024 * 1024   # DashScope: ≤ 10 MB per file for sync recognition
 FETCH_TIMEOUT_S = 20.0
 SYNC_MAX_SECONDS = 60.0             # seed 003 §2.1: sync recognition is for audio up to 60 s
-ACCEPTED_FORMATS = ("wav", "mp3", "opus", "ogg", "flac", "m4a", "webm")
+ACCEPTED_FORMATS = _FORMATS["asr"]  # what recognition takes, uploaded or sent inline
 
 
 @dataclass(frozen=True)

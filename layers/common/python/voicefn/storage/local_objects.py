@@ -17,7 +17,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any, AsyncIterable, Awaitable, Callable, Mapping
 from urllib.parse import quote, unquote, urlsplit
 
 from voicefn.storage import signing
@@ -25,6 +25,13 @@ from voicefn.storage.keys import InvalidObjectKey, guess_content_type, validate_
 from voicefn.storage.objects import ObjectInfo, ObjectNotFound, PostPolicy
 
 OnCreated = Callable[[ObjectInfo], Awaitable[None]]
+
+
+class ObjectTooLarge(signing.ObjectAccessError):
+    """A streamed upload went past the size it was allowed (what OSS answers: EntityTooLarge)."""
+
+    code = "EntityTooLarge"
+    status = 400
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +120,25 @@ class LocalObjectStore:
         except (IsADirectoryError, NotADirectoryError, FileExistsError):
             # OSS can hold both "a" and "a/b"; a filesystem cannot
             raise InvalidObjectKey(f"{key!r} clashes with another object's path in the local store") from None
+        return self._write_meta(key, path, len(data), etag, content_type)
+
+    def _write_meta(self, key: str, path: Path, size: int, etag: str, content_type: str) -> ObjectInfo:
         stat = path.stat()
-        meta = {"content_type": content_type, "etag": etag, "size": len(data),
-                "mtime_ns": stat.st_mtime_ns}
+        meta = {"content_type": content_type, "etag": etag, "size": size, "mtime_ns": stat.st_mtime_ns}
         self._write_atomic(self._meta_path(key), json.dumps(meta).encode("utf-8"))
-        return ObjectInfo(key=key, size=len(data), etag=etag, content_type=content_type)
+        return ObjectInfo(key=key, size=size, etag=etag, content_type=content_type)
+
+    def _install_sync(self, key: str, tmp_name: str, size: int, etag: str, content_type: str) -> ObjectInfo:
+        """Rename a fully written temp file into place as ``key`` (readers never see half of it)."""
+        path = self.path_for(key)
+        try:
+            if path.is_dir():
+                raise IsADirectoryError(key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, path)
+        except (IsADirectoryError, NotADirectoryError, FileExistsError):
+            raise InvalidObjectKey(f"{key!r} clashes with another object's path in the local store") from None
+        return self._write_meta(key, path, size, etag, content_type)
 
     def _head_sync(self, key: str) -> ObjectInfo | None:
         path = self.path_for(key)
@@ -145,6 +166,17 @@ class LocalObjectStore:
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectNotFound(key) from None
 
+    def _get_range_sync(self, key: str, start: int, length: int) -> bytes:
+        path = self.path_for(key)
+        try:
+            with path.open("rb") as fh:
+                if start < 0 or length <= 0:
+                    return b""
+                fh.seek(start)
+                return fh.read(length)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotFound(key) from None
+
     def _delete_sync(self, key: str) -> None:
         path = self.path_for(key)
         for target in (path, self._meta_path(key)):
@@ -157,15 +189,57 @@ class LocalObjectStore:
 
     async def put(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
         info = await asyncio.to_thread(self._put_sync, key, bytes(data), content_type)
+        await self._created(info)
+        return info
+
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes], content_type: str | None = None,
+                         max_size: int | None = None) -> ObjectInfo:
+        """Store a body as it arrives (the object server's uploads): chunks go to a temp file in the
+        store's directory, counted and hashed on the way, and the file is renamed into place when
+        the body is complete. Past ``max_size`` bytes it stops reading and raises
+        :class:`ObjectTooLarge`; nothing is stored then. Memory stays at one chunk."""
+        self.path_for(key)  # refuse a bad key before reading a byte
+        content_type = content_type or guess_content_type(key)
+        tmp_dir = self.root / _TMP_DIR
+        await asyncio.to_thread(tmp_dir.mkdir, parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
+        digest = hashlib.md5()
+        size = 0
+        installed = False
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                async for chunk in chunks:
+                    if not chunk:
+                        continue
+                    size += len(chunk)
+                    if max_size is not None and size > max_size:
+                        raise ObjectTooLarge(f"your upload exceeds the maximum allowed size ({max_size} bytes)")
+                    digest.update(chunk)
+                    await asyncio.to_thread(fh.write, chunk)
+            info = await asyncio.to_thread(self._install_sync, key, tmp_name, size, digest.hexdigest().upper(),
+                                           content_type)
+            installed = True
+        finally:
+            if not installed:
+                try:
+                    os.unlink(tmp_name)
+                except FileNotFoundError:
+                    pass
+        await self._created(info)
+        return info
+
+    async def _created(self, info: ObjectInfo) -> None:
         if self.on_created is not None:
             try:
                 await self.on_created(info)
             except Exception:  # as with OSS, a failed event delivery does not fail the upload
-                log.exception("on_created hook failed for %s", key)
-        return info
+                log.exception("on_created hook failed for %s", info.key)
 
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self._get_sync, key)
+
+    async def get_range(self, key: str, start: int, length: int) -> bytes:
+        return await asyncio.to_thread(self._get_range_sync, key, int(start), int(length))
 
     async def head(self, key: str) -> ObjectInfo | None:
         return await asyncio.to_thread(self._head_sync, key)
@@ -180,17 +254,21 @@ class LocalObjectStore:
         validate_key(key)
         return f"{self.base_url}/_objects/{self.bucket}/{quote(key, safe='/')}"
 
-    def _signed(self, method: str, key: str, expires_s: int, content_type: str | None) -> str:
+    def _signed(self, method: str, key: str, expires_s: int, content_type: str | None,
+                max_size: int | None = None) -> str:
         expires = int(time.time()) + int(expires_s)
-        sig = signing.url_signature(self._secret, method, self.bucket, key, expires, content_type)
-        return f"{self.object_url(key)}?expires={expires}&signature={sig}"
+        sig = signing.url_signature(self._secret, method, self.bucket, key, expires, content_type, max_size)
+        limit = "" if max_size is None else f"&max_size={int(max_size)}"
+        return f"{self.object_url(key)}?expires={expires}{limit}&signature={sig}"
 
     def signed_get_url(self, key: str, expires_s: int = 3600) -> str:
         return self._signed("GET", key, expires_s, None)
 
-    def signed_put_url(self, key: str, expires_s: int = 900, content_type: str | None = None) -> str:
-        """The uploader must send exactly ``content_type`` as Content-Type (none if None), as OSS."""
-        return self._signed("PUT", key, expires_s, content_type)
+    def signed_put_url(self, key: str, expires_s: int = 900, content_type: str | None = None,
+                       max_size: int | None = None) -> str:
+        """The uploader must send exactly ``content_type`` as Content-Type (none if None), as OSS;
+        ``max_size`` is signed into the URL and the object server refuses a larger body."""
+        return self._signed("PUT", key, expires_s, content_type, max_size)
 
     def post_policy(self, key: str, expires_s: int = 900, max_size: int = 10 * 1024 * 1024,
                     content_type: str | None = None) -> PostPolicy:
@@ -237,11 +315,13 @@ class LocalObjectStore:
         signing.check_url_signature(self._secret, "GET", self.bucket, key, expires, signature, None, now)
 
     def verify_put(self, key: str, expires: str | int | None, signature: str | None,
-                   content_type: str | None = None, now: float | None = None) -> None:
-        """As :meth:`verify_get`; ``content_type`` is the request's Content-Type header."""
+                   content_type: str | None = None, now: float | None = None,
+                   max_size: str | int | None = None) -> None:
+        """As :meth:`verify_get`; ``content_type`` is the request's Content-Type header and
+        ``max_size`` the URL's ``max_size`` parameter (signed too, so it cannot be raised)."""
         validate_key(key)
         signing.check_url_signature(self._secret, "PUT", self.bucket, key, expires, signature,
-                                    content_type or None, now)
+                                    content_type or None, now, max_size)
 
     def verify_post_form(self, fields: Mapping[str, str], file_size: int,
                          content_type: str | None = None, now: float | None = None) -> str:

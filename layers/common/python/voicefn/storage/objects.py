@@ -48,6 +48,12 @@ class ObjectStore(Protocol):
         """Raise :class:`ObjectNotFound` when missing."""
         ...
 
+    async def get_range(self, key: str, start: int, length: int) -> bytes:
+        """Up to ``length`` bytes from offset ``start`` (fewer at the end, ``b""`` from or past
+        it): a ranged GET, so checking a 200 MB upload never downloads it. Raise
+        :class:`ObjectNotFound` when missing."""
+        ...
+
     async def head(self, key: str) -> ObjectInfo | None: ...
 
     async def delete(self, key: str) -> None:
@@ -58,9 +64,12 @@ class ObjectStore(Protocol):
         """A URL anyone can GET for ``expires_s`` seconds (OSS: on the public endpoint)."""
         ...
 
-    def signed_put_url(self, key: str, expires_s: int = 900, content_type: str | None = None) -> str:
+    def signed_put_url(self, key: str, expires_s: int = 900, content_type: str | None = None,
+                       max_size: int | None = None) -> str:
         """A URL to PUT the object to; the uploader must send exactly ``content_type`` as its
-        Content-Type header (none when None), because it is part of the signature."""
+        Content-Type header (none when None), because it is part of the signature. ``max_size``
+        bounds the body where the store can sign it (the local store); an OSS v1 signature cannot
+        bind a length, so whoever reads the object checks its size too."""
         ...
 
     def post_policy(self, key: str, expires_s: int = 900, max_size: int = 10 * 1024 * 1024,

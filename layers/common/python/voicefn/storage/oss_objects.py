@@ -131,6 +131,40 @@ class OssObjectStore:
 
         return await self._call(_read)
 
+    async def get_range(self, key: str, start: int, length: int) -> bytes:
+        import oss2.exceptions
+
+        validate_key(key)
+        if start < 0 or length <= 0:
+            return b""
+
+        def _read() -> bytes:
+            try:
+                # "standard" makes OSS answer 416 for a range past the end instead of the whole object
+                result = self._bucket.get_object(key, byte_range=(start, start + length - 1),
+                                                 headers={"x-oss-range-behavior": "standard"})
+            except oss2.exceptions.NoSuchKey:
+                raise ObjectNotFound(key) from None
+            except oss2.exceptions.ServerError as exc:
+                if exc.status == 416:
+                    return b""
+                raise
+            chunks: list[bytes] = []
+            got = 0
+            try:
+                # never more than asked, even from a server that ignored the range
+                while got < length:
+                    chunk = result.read(length - got)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    got += len(chunk)
+            finally:
+                result.close()
+            return b"".join(chunks)
+
+        return bytes(await self._call(_read))
+
     async def head(self, key: str) -> ObjectInfo | None:
         import oss2.exceptions
 
@@ -156,8 +190,11 @@ class OssObjectStore:
         validate_key(key)
         return self._url_bucket.sign_url("GET", key, int(expires_s), slash_safe=True)
 
-    def signed_put_url(self, key: str, expires_s: int = 900, content_type: str | None = None) -> str:
-        """The uploader must send exactly ``content_type`` as Content-Type (it is signed)."""
+    def signed_put_url(self, key: str, expires_s: int = 900, content_type: str | None = None,
+                       max_size: int | None = None) -> str:
+        """The uploader must send exactly ``content_type`` as Content-Type (it is signed).
+        ``max_size`` cannot be signed (a v1 signature does not cover the length): the upload
+        intake refuses an object larger than its ticket."""
         validate_key(key)
         headers = {"Content-Type": content_type} if content_type else None
         return self._url_bucket.sign_url("PUT", key, int(expires_s), headers=headers, slash_safe=True)

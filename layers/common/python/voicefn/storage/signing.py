@@ -51,23 +51,29 @@ class PostPolicyError(ObjectAccessError):
 # -- signed URLs --------------------------------------------------------------------------------
 
 def url_signature(secret: bytes, method: str, bucket: str, key: str, expires: int,
-                  content_type: str | None = None) -> str:
-    """Hex HMAC-SHA256 over method, bucket, key, expiry and content type (as OSS v1 binds them)."""
-    message = "\n".join([method.upper(), bucket, key, str(int(expires)), content_type or ""])
+                  content_type: str | None = None, max_size: int | None = None) -> str:
+    """Hex HMAC-SHA256 over method, bucket, key, expiry and content type (as OSS v1 binds them),
+    and, for an upload URL that bounds its body, the largest size allowed."""
+    parts = [method.upper(), bucket, key, str(int(expires)), content_type or ""]
+    if max_size is not None:
+        parts.append(f"max-size={int(max_size)}")
+    message = "\n".join(parts)
     return hmac.new(secret, message.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def check_url_signature(secret: bytes, method: str, bucket: str, key: str, expires: str | int | None,
                         signature: str | None, content_type: str | None = None,
-                        now: float | None = None) -> None:
-    """Raise :class:`UrlSignatureError` unless ``signature`` is valid and not expired."""
+                        now: float | None = None, max_size: str | int | None = None) -> None:
+    """Raise :class:`UrlSignatureError` unless ``signature`` is valid and not expired
+    (``max_size``: the URL's ``max_size`` parameter, signed with the rest when present)."""
     if expires is None or signature is None or expires == "" or signature == "":
         raise UrlSignatureError("missing expires or signature", code="AccessDenied")
     try:
         expires_at = int(expires)
+        size_limit = None if max_size is None or max_size == "" else int(max_size)
     except (TypeError, ValueError):
-        raise UrlSignatureError("malformed expires", code="AccessDenied") from None
-    expected = url_signature(secret, method, bucket, key, expires_at, content_type)
+        raise UrlSignatureError("malformed expires or max_size", code="AccessDenied") from None
+    expected = url_signature(secret, method, bucket, key, expires_at, content_type, size_limit)
     # compare before checking expiry so a tampered expiry reads as a bad signature
     if not hmac.compare_digest(expected, str(signature).lower()):
         raise UrlSignatureError("the request signature we calculated does not match the signature you provided")

@@ -30,9 +30,9 @@ def is_http_event(event: Mapping[str, Any]) -> bool:
 
 
 def is_oss_event(event: Mapping[str, Any]) -> bool:
-    events = event.get("events")
-    return (isinstance(events, list) and bool(events)
-            and all(isinstance(e, Mapping) and e.get("eventSource") == "acs:oss" for e in events))
+    from voicefn.uploads.event import OssEvent  # the one reader of the OSS event's shape
+
+    return OssEvent.is_oss_event(event)
 
 
 def _str(value: Any) -> str:

@@ -25,7 +25,8 @@ from starlette.types import ASGIApp
 from voicefn.errors import ApiError, render_error
 from voicefn.logging import bind_request_id, configure_logging, get_logger, reset_request_id
 from voicefn.settings import get_settings
-from voicefn.web.fc3_http import EventError, apigw_v2_to_fc3, fc3_to_apigw_v2, is_http_event, is_oss_event
+from voicefn.uploads.event import OssEvent
+from voicefn.web.fc3_http import EventError, apigw_v2_to_fc3, fc3_to_apigw_v2, is_http_event
 
 __all__ = ["make_event_handler", "is_job_payload", "EventHandler", "NoJobHandlerError", "NoOssHandlerError"]
 
@@ -121,7 +122,7 @@ class EventHandler:
         except EventError as exc:
             _log.warning("rejected event", extra={"reason": str(exc)})
             return _error_struct(400, "INVALID_PARAMETER", str(exc))
-        if is_oss_event(data):
+        if OssEvent.is_oss_event(data):
             return self._oss(data, context)
         if is_http_event(data):
             return self._http(data, context)

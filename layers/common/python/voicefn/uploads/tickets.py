@@ -2,8 +2,8 @@
 
 A client asks for a ticket (``create_ticket``), uploads with its PostObject form (what
 ``wx.uploadFile`` sends) or its presigned PUT URL to ``uploads/{purpose}/{user}/{ticket}.{ext}``,
-and the OSS ``ObjectCreated`` event on that prefix reaches the purpose's function, which uses the
-helpers below to find the ticket and move it on.
+and the OSS ``ObjectCreated`` event on that prefix reaches the purpose's function, whose intake
+(``voicefn.uploads.intake``) uses the helpers below to find the ticket and move it on.
 
 A ticket is a row of the tasks table (``kind = "upload:{purpose}"``). The store only knows the
 task statuses PENDING/RUNNING/SUCCEEDED/FAILED, so the ticket's own status lives in ``phase`` and
@@ -12,6 +12,10 @@ from moving backwards:
 
     phase       WAITING   UPLOADED   PROCESSING   DONE        REJECTED
     status      PENDING   PENDING    RUNNING      SUCCEEDED   FAILED
+
+One ticket is one upload: the first upload event to reach the ticket claims it (``claim_ticket``:
+PENDING → RUNNING with ``claimed_by`` = that event, one conditional write). Any other object
+written to the same key later finds the ticket claimed and is not processed.
 """
 
 from __future__ import annotations
@@ -27,37 +31,13 @@ from voicefn.auth.principal import Principal
 from voicefn.errors import ApiError
 from voicefn.services import Services
 from voicefn.storage.state import StateStore
+from voicefn.uploads.keys import content_type_extension, upload_key
+from voicefn.uploads.limits import ACCEPTED_TYPES, MAX_SIZE, PURPOSES, TICKET_TTL_S, MiB
 
-__all__ = [
-    "MAX_SIZE", "PURPOSES", "TICKET_STATUSES", "TICKET_TTL_S", "UploadKey", "attach_task",
-    "content_type_extension", "create_ticket", "decode_user_segment", "encode_user_segment",
-    "get_ticket_public", "load_ticket", "mark_ticket", "parse_upload_key", "reject_ticket",
-    "upload_key",
-]
+__all__ = ["TICKET_STATUSES", "Ticket", "attach_task", "claim_ticket", "create_ticket", "get_ticket_public",
+           "load_ticket", "mark_ticket", "reject_ticket"]
 
-PURPOSES = ("asr", "voice")
 TICKET_STATUSES = ("WAITING", "UPLOADED", "PROCESSING", "DONE", "REJECTED")
-TICKET_TTL_S = 1800  # a 200 MiB upload over a phone network needs its time; OSS checks at request start
-
-MiB = 1024 * 1024
-MAX_SIZE = {"asr": 200 * MiB, "voice": 10 * MiB}  # voice: seed 003 §3.1 (≤ 10 MB samples)
-
-# media type -> extension of the object key, per purpose; the filename's extension is not trusted
-_TYPES: dict[str, dict[str, str]] = {
-    "asr": {
-        "audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav",
-        "audio/mpeg": "mp3", "audio/mp3": "mp3",
-        "audio/ogg": "ogg", "audio/opus": "opus",
-        "audio/flac": "flac", "audio/x-flac": "flac",
-        "audio/mp4": "m4a", "audio/m4a": "m4a", "audio/x-m4a": "m4a", "audio/aac": "aac",
-        "audio/webm": "webm",
-    },
-    "voice": {  # seed 003 §3.1: WAV (16 bit), MP3, M4A
-        "audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav",
-        "audio/mpeg": "mp3", "audio/mp3": "mp3",
-        "audio/mp4": "m4a", "audio/m4a": "m4a", "audio/x-m4a": "m4a",
-    },
-}
 
 _KIND_PREFIX = "upload:"
 _STORE_STATUS = {"WAITING": "PENDING", "UPLOADED": "PENDING", "PROCESSING": "RUNNING",
@@ -70,66 +50,38 @@ _MOVES_FROM = {"UPLOADED": ("PENDING",), "PROCESSING": ("PENDING", "RUNNING"),
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*")
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
 _TICKET_ID = re.compile(r"[0-9a-f]{32}")
-_USER_SAFE = re.compile(r"[A-Za-z0-9_.-]")
-_UPLOAD_KEY = re.compile(r"uploads/(?P<purpose>[a-z]+)/(?P<user>[A-Za-z0-9_.~-]{1,400})/"
-                         r"(?P<ticket>[0-9a-f]{32})\.(?P<ext>[a-z0-9]{1,8})")
 _MAX_FILENAME = 255
 
 
 @dataclass(frozen=True)
-class UploadKey:
-    """What an upload's object key says: ``uploads/{purpose}/{user}/{ticket_id}.{ext}``."""
+class Ticket:
+    """A ticket row, typed (the row itself stays the stored form: ``load_ticket`` returns it)."""
 
-    purpose: str
-    user_id: str     # decoded: the owner's user id as authentication gave it
     ticket_id: str
-    ext: str
+    owner: str
+    purpose: str
+    key: str
+    content_type: str
+    size: int                      # the declared size: the upload may not be larger
+    filename: str
+    callback_url: str | None
+    status: str                    # the store status (PENDING/RUNNING/SUCCEEDED/FAILED)
+    phase: str
+    claimed_by: str | None         # the event key of the upload that took the ticket
+    attached_task_id: str | None
+    error: dict[str, Any] | None
+    outcome: dict[str, Any] | None  # what the purpose's hook reported (shown to the owner)
 
-
-# -- keys ----------------------------------------------------------------------------------------
-
-def encode_user_segment(user_id: str) -> str:
-    """The user id as one key segment: ``:`` and ``@`` (valid in user ids) become ``~3a``/``~40``,
-    and a leading dot ``~2e`` (a segment of ``.`` or ``..`` is no valid key). Reversible."""
-    out = "".join(ch if _USER_SAFE.fullmatch(ch) else f"~{ord(ch):02x}" for ch in user_id)
-    return "~2e" + out[1:] if out.startswith(".") else out
-
-
-def decode_user_segment(segment: str) -> str | None:
-    """Inverse of :func:`encode_user_segment`; None if ``segment`` is no valid encoding."""
-    out, i = [], 0
-    while i < len(segment):
-        if segment[i] == "~":
-            code = segment[i + 1:i + 3]
-            if not re.fullmatch(r"[0-9a-f]{2}", code):
-                return None
-            out.append(chr(int(code, 16)))
-            i += 3
-        else:
-            out.append(segment[i])
-            i += 1
-    return "".join(out)
-
-
-def upload_key(purpose: str, user_id: str, ticket_id: str, ext: str) -> str:
-    return f"uploads/{purpose}/{encode_user_segment(user_id)}/{ticket_id}.{ext}"
-
-
-def parse_upload_key(key: str) -> UploadKey | None:
-    """The parts of an upload key, or None for any other key (the event handler's first check)."""
-    match = _UPLOAD_KEY.fullmatch(key or "")
-    if match is None or match["purpose"] not in PURPOSES:
-        return None
-    user_id = decode_user_segment(match["user"])
-    if not user_id or encode_user_segment(user_id) != match["user"]:
-        return None  # only the one canonical spelling names a user
-    return UploadKey(match["purpose"], user_id, match["ticket"], match["ext"])
-
-
-def content_type_extension(purpose: str, content_type: str) -> str | None:
-    """The key extension for a declared Content-Type (parameters ignored), None if not allowed."""
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return _TYPES.get(purpose, {}).get(media_type)
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "Ticket":
+        request = row.get("request") or {}
+        return cls(ticket_id=str(row["task_id"]), owner=str(row.get("owner", "")),
+                   purpose=str(row.get("kind", ""))[len(_KIND_PREFIX):], key=str(request.get("key", "")),
+                   content_type=str(request.get("content_type", "")), size=int(request.get("size") or 0),
+                   filename=str(request.get("filename", "")), callback_url=request.get("callback_url"),
+                   status=str(row.get("status", "")), phase=str(row.get("phase", "")),
+                   claimed_by=row.get("claimed_by") or None, attached_task_id=row.get("attached_task_id") or None,
+                   error=row.get("error") or None, outcome=row.get("outcome") or None)
 
 
 # -- tickets -------------------------------------------------------------------------------------
@@ -145,7 +97,7 @@ async def create_ticket(services: Services, principal: Principal, *, purpose: st
     purpose, content_type = _check_purpose(purpose), _check_content_type(content_type)
     ext = content_type_extension(purpose, content_type)
     if ext is None:
-        allowed = ", ".join(sorted(_TYPES[purpose]))
+        allowed = ", ".join(sorted(ACCEPTED_TYPES[purpose]))
         raise ApiError("UNSUPPORTED_FORMAT", f"content_type {content_type!r} is not accepted for {purpose} "
                        f"uploads (accepted: {allowed})", param="content_type")
     _check_size(purpose, size)
@@ -158,7 +110,9 @@ async def create_ticket(services: Services, principal: Principal, *, purpose: st
     expires_at = int(time.time()) + TICKET_TTL_S
     objects = services.objects
     post = objects.post_policy(key, TICKET_TTL_S, max_size=size, content_type=content_type)
-    put_url = objects.signed_put_url(key, TICKET_TTL_S, content_type=content_type)
+    # the declared size is signed into the PUT URL too (the local store enforces it; OSS cannot, so the
+    # intake refuses an object larger than its ticket)
+    put_url = objects.signed_put_url(key, TICKET_TTL_S, content_type=content_type, max_size=size)
     request: dict[str, Any] = {"key": key, "content_type": content_type, "size": size, "filename": filename}
     if callback_url is not None:
         request["callback_url"] = callback_url
@@ -173,7 +127,8 @@ async def create_ticket(services: Services, principal: Principal, *, purpose: st
 
 async def get_ticket_public(services: Services, principal: Principal, ticket_id: str) -> dict[str, Any]:
     """The caller's ticket: ``{ticket_id, purpose, key, status, expires_at, created_at}`` plus
-    ``task_id`` (and ``task_status``) once the upload has a task and ``error`` when rejected.
+    ``task_id`` (and ``task_status``) once the upload has a task, ``error`` when rejected, and
+    what the purpose's hook reported (``outcome``, e.g. ``voice_id``).
     Someone else's ticket answers 404 exactly like a missing one."""
     ticket = await load_ticket(services.state, ticket_id) if _TICKET_ID.fullmatch(ticket_id or "") else None
     if ticket is None or ticket.get("owner") != principal.user_id:
@@ -190,6 +145,8 @@ async def get_ticket_public(services: Services, principal: Principal, ticket_id:
                 out["status"] = "DONE"  # the upload's work is over; the task tells how it went
     if out["status"] == "REJECTED" and ticket.get("error"):
         out["error"] = ticket["error"]
+    for name, value in (ticket.get("outcome") or {}).items():  # what the purpose made (a voice_id…)
+        out.setdefault(name, value)
     return out
 
 
@@ -202,6 +159,29 @@ async def load_ticket(state: StateStore, ticket_id: str) -> dict[str, Any] | Non
     if row is None or not str(row.get("kind", "")).startswith(_KIND_PREFIX):
         return None
     return row
+
+
+async def claim_ticket(state: StateStore, ticket_id: str, event_key: str) -> Ticket | None:
+    """Take the ticket for the upload that ``event_key`` names, once: the first event moves it
+    PENDING → RUNNING (PROCESSING) with ``claimed_by = event_key`` in one conditional write.
+
+    Returns the ticket as it is afterwards (None if there is no such ticket): the caller owns the
+    upload only if ``claimed_by`` is its own event key. A redelivered event finds its own claim;
+    another object written to the same key later finds someone else's (or a ticket that is over).
+    """
+    for _ in range(2):  # the second round sees what a racing writer did
+        row = await load_ticket(state, ticket_id)
+        if row is None:
+            return None
+        if row.get("claimed_by") or row["status"] != "PENDING":
+            return Ticket.from_row(row)
+        changes = {"status": "RUNNING", "phase": "PROCESSING", "claimed_by": event_key,
+                   "claimed_at": _iso(int(time.time()))}
+        if await state.update_task(ticket_id, changes, expect_status="PENDING"):
+            claimed = await load_ticket(state, ticket_id)
+            return Ticket.from_row(claimed) if claimed is not None else None
+    row = await load_ticket(state, ticket_id)
+    return Ticket.from_row(row) if row is not None else None
 
 
 async def mark_ticket(state: StateStore, ticket_id: str, status: str) -> bool:
@@ -224,7 +204,7 @@ async def attach_task(state: StateStore, ticket_id: str, task_id: str) -> bool:
             return False
         current = ticket.get("attached_task_id")
         if current:
-            return current == task_id
+            return bool(current == task_id)
         if ticket["status"] not in ("PENDING", "RUNNING"):
             return False
         # conditional on the status just read: a ticket rejected or finished meanwhile is left alone

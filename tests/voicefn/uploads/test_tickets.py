@@ -1,46 +1,28 @@
-"""Upload tickets (voicefn.uploads): what a ticket allows, how its key reads, how it moves on."""
+"""Upload tickets (voicefn.uploads.tickets): what a ticket allows, how its key reads, how it moves on."""
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 import time
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from voicefn.auth.principal import Principal
 from voicefn.errors import ApiError
-from voicefn.services import Services, get_services, reset_services
-from voicefn.settings import reset_settings
+from voicefn.services import Services
 from voicefn.storage.keys import validate_key
+from voicefn.storage.signing import ObjectAccessError
 from voicefn.uploads import (
-    MAX_SIZE, TICKET_TTL_S, UploadKey, attach_task, create_ticket, decode_user_segment, encode_user_segment,
-    get_ticket_public, load_ticket, mark_ticket, parse_upload_key, reject_ticket, upload_key,
+    MAX_SIZE, TICKET_TTL_S, Ticket, UploadKey, attach_task, claim_ticket, create_ticket, decode_user_segment,
+    encode_user_segment, get_ticket_public, load_ticket, mark_ticket, parse_upload_key, reject_ticket, upload_key,
 )
 
 ALICE = Principal("alice")
 MiB = 1024 * 1024
 PUBLIC_HOOK = "https://93.184.216.34/hooks/asr"  # an IP literal: the SSRF check needs no DNS
-
-
-@pytest.fixture
-def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    for name in list(os.environ):
-        if name.startswith(("VOICEFN_", "OSS_", "OTS_", "FC_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("VOICEFN_RUNTIME", "local")
-    monkeypatch.setenv("VOICEFN_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("VOICEFN_PUBLIC_BASE_URL", "http://127.0.0.1:8123")
-    reset_settings()
-    reset_services()
-    yield get_services()
-    reset_settings()
-    reset_services()
 
 
 async def ticket(services: Services, principal: Principal = ALICE, **fields) -> dict:
@@ -64,8 +46,13 @@ async def test_a_ticket_has_a_key_a_post_form_and_a_put_url(services: Services) 
     # the PUT URL is signed for this key and content type, and says which header to send
     put = urlsplit(t["put_url"])
     assert put.path == f"/_objects/{services.objects.bucket}/{t['key']}"
-    services.objects.verify_put(t["key"], parse_qs(put.query)["expires"][0], parse_qs(put.query)["signature"][0],
-                                "audio/mpeg")
+    query = parse_qs(put.query)
+    assert query["max_size"] == [str(5 * MiB)]  # the declared size is signed into the URL too
+    services.objects.verify_put(t["key"], query["expires"][0], query["signature"][0], "audio/mpeg",
+                                max_size=query["max_size"][0])
+    with pytest.raises(ObjectAccessError):  # and cannot be raised by editing the URL
+        services.objects.verify_put(t["key"], query["expires"][0], query["signature"][0], "audio/mpeg",
+                                    max_size=str(300 * MiB))
     assert t["put_headers"] == {"Content-Type": "audio/mpeg"}
     expires = datetime.fromisoformat(t["expires_at"].replace("Z", "+00:00")).timestamp()
     assert before + TICKET_TTL_S <= expires <= time.time() + TICKET_TTL_S + 1
@@ -244,3 +231,35 @@ async def test_a_service_principal_s_key_is_safe(services: Services) -> None:
     t = await ticket(services, Principal("service:billing", "service", "billing"))
     assert t["key"].startswith("uploads/asr/service~3abilling/")
     assert parse_upload_key(t["key"]).user_id == "service:billing"
+
+
+async def test_a_ticket_is_claimed_by_one_upload_only(services: Services) -> None:
+    state = services.state
+    tid = (await ticket(services))["ticket_id"]
+    first = await claim_ticket(state, tid, "oss:b/k/AAA")
+    assert first is not None and first.claimed_by == "oss:b/k/AAA" and first.status == "RUNNING"
+    assert (await get_ticket_public(services, ALICE, tid))["status"] == "PROCESSING"
+    again = await claim_ticket(state, tid, "oss:b/k/AAA")      # the same event, redelivered: its own claim
+    other = await claim_ticket(state, tid, "oss:b/k/BBB")      # another object at the key: someone else's
+    assert again is not None and again.claimed_by == "oss:b/k/AAA"
+    assert other is not None and other.claimed_by == "oss:b/k/AAA"
+    assert await claim_ticket(state, "f" * 32, "oss:b/k/AAA") is None
+
+
+async def test_racing_claims_leave_one_winner(services: Services) -> None:
+    import asyncio
+
+    tid = (await ticket(services))["ticket_id"]
+    results = await asyncio.gather(*(claim_ticket(services.state, tid, f"oss:b/k/{i}") for i in range(8)))
+    winners = {r.claimed_by for r in results if r is not None}
+    assert len(winners) == 1
+
+
+async def test_the_typed_ticket_reads_its_row(services: Services) -> None:
+    t = await ticket(services, callback_url=PUBLIC_HOOK)
+    row = await load_ticket(services.state, t["ticket_id"])
+    typed = Ticket.from_row(row)
+    assert (typed.ticket_id, typed.owner, typed.purpose, typed.key) == (t["ticket_id"], "alice", "asr", t["key"])
+    assert (typed.content_type, typed.size, typed.filename, typed.callback_url) == \
+        ("audio/mpeg", 5 * MiB, "meeting.mp3", PUBLIC_HOOK)
+    assert (typed.status, typed.phase, typed.claimed_by, typed.attached_task_id) == ("PENDING", "WAITING", None, None)
