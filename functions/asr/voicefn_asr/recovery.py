@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from voicefn.asr.transcription import KIND
 from voicefn.logging import get_logger
-from voicefn.services import get_services
+from voicefn.services import Services, get_services
 from voicefn_asr.jobs import submit_transcription_job
 
 log = get_logger(__name__)
 
 
-async def resume_unfinished(limit: int = 500) -> int:
-    services = get_services()
+async def resume_unfinished(limit: int = 500, services: Services | None = None) -> int:
+    services = services or get_services()
     if getattr(services.invoker, "register", None) is None:
         return 0  # FC invoker: FC keeps and retries the queued invocations itself
     tasks = await services.state.list_tasks(kind=KIND, statuses=("PENDING", "RUNNING"), limit=limit)

@@ -10,7 +10,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import os
 import time
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -79,9 +78,7 @@ class OssObjectStore:
         FC's role credentials expire (36 h); build a new store when they rotate rather than
         keeping one forever.
         """
-        env = os.environ if environ is None else environ
-        key_id = env.get("ALIBABA_CLOUD_ACCESS_KEY_ID")
-        secret = env.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+        key_id, secret, token = settings.role_credentials(environ)
         if not key_id or not secret:
             raise RuntimeError("OSS needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET "
                                "(give the function a role)")
@@ -91,8 +88,7 @@ class OssObjectStore:
             raise RuntimeError("set OSS_ENDPOINT (or FC_REGION) to use the OSS object store")
         public = settings.oss_public_endpoint or (f"https://oss-{region}.aliyuncs.com" if region else None)
         return cls(settings.oss_bucket, endpoint, access_key_id=key_id, access_key_secret=secret,
-                   security_token=env.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None,
-                   public_endpoint=public)
+                   security_token=token, public_endpoint=public)
 
     # -- ObjectStore -----------------------------------------------------------------------
 

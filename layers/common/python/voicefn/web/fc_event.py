@@ -6,7 +6,9 @@ function's ``on_oss_event``; our own async invocations (a JSON object with a ``"
 by ``voicefn.jobs``) go to its ``on_job``, which verifies the signature. An exception from either
 propagates, so that FC retries the invocation (at-least-once). The app, the Mangum adapter and one
 event loop are created on the first call and reused for the life of the instance, so clients
-bound to the loop survive calls.
+bound to the loop survive calls. So are the instance's :class:`Services` (adapters): built from
+the settings on the first call (a bad setting fails that call clearly), handed to the app and
+bound while each event runs, so ``on_oss_event``/``on_job`` find them with ``get_services()``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from starlette.types import ASGIApp
 
 from voicefn.errors import ApiError, render_error
 from voicefn.logging import bind_request_id, configure_logging, get_logger, reset_request_id
-from voicefn.settings import get_settings
+from voicefn.services import Services, get_services, using_services
 from voicefn.web.fc3_http import EventError, apigw_v2_to_fc3, fc3_to_apigw_v2, is_http_event, is_oss_event
 
 __all__ = ["make_event_handler", "is_job_payload", "EventHandler", "NoJobHandlerError", "NoOssHandlerError"]
@@ -79,8 +81,9 @@ class EventHandler:
     """The callable returned by :func:`make_event_handler`. ``close()`` frees the loop (tests)."""
 
     def __init__(self, app_factory: Callable[[], ASGIApp], on_oss_event: OssEventHandler | None = None,
-                 on_job: JobHandler | None = None) -> None:
+                 on_job: JobHandler | None = None, services: Services | None = None) -> None:
         self._app_factory = app_factory
+        self.services = services
         self._on_oss_event = on_oss_event
         self._on_job = on_job
         self._adapter: Any = None
@@ -103,13 +106,16 @@ class EventHandler:
     # ------------------------------------------------------------------------------------------
     def _invoke(self, event: Any, context: Any) -> Any:
         with self._lock:
+            if self.services is None:
+                self.services = get_services()  # the instance's: built once, from the settings
             if self._loop is None or self._loop.is_closed():
-                configure_logging(get_settings().log_level)
+                configure_logging(self.services.settings.log_level)
                 self._loop = asyncio.new_event_loop()
             asyncio.set_event_loop(self._loop)  # Mangum runs on the thread's current loop
             token = bind_request_id(_context_request_id(context))
             try:
-                return self._dispatch(event, context)
+                with using_services(self.services):
+                    return self._dispatch(event, context)
             finally:
                 reset_request_id(token)
                 asyncio.set_event_loop(None)
@@ -179,10 +185,11 @@ class EventHandler:
 
 
 def make_event_handler(app_factory: Callable[[], ASGIApp], *, on_oss_event: OssEventHandler | None = None,
-                       on_job: JobHandler | None = None) -> EventHandler:
+                       on_job: JobHandler | None = None, services: Services | None = None) -> EventHandler:
     """``handler = make_event_handler(create_app, on_oss_event=..., on_job=...)`` in ``index.py``.
 
     ``on_oss_event(event, context)`` gets OSS trigger events, ``on_job(payload)`` the function's
     own async invocations; either may be sync or async, and an exception makes FC retry.
+    ``services`` default to the instance's (``get_services()``, built on the first event).
     """
-    return EventHandler(app_factory, on_oss_event, on_job)
+    return EventHandler(app_factory, on_oss_event, on_job, services)
