@@ -61,7 +61,7 @@ def local_settings(host: str, port: int, data_dir: str | os.PathLike[str] | None
     with a platform key every user may use (so ``voicefn token`` + curl works out of the box).
     Nothing is written to ``os.environ``: the result goes to :class:`Services` and the apps.
     """
-    from voicefn.settings import env_is_set, load_settings
+    from voicefn.settings import load_settings
 
     # the address this server is reached at: a wildcard bind is reachable on loopback
     public = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
@@ -236,7 +236,8 @@ class LocalApp:
         self.functions: dict[str, _SubApp] = {
             key: _SubApp(f"function {key!r}", _factory_builder(spec, self)) for key, spec in manifest.functions.items()
         }
-        self.dashscope = _SubApp("embedded DashScope", lambda: _dashscope_app(self.services)) if mount_dashscope else None
+        self.dashscope = (_SubApp("embedded DashScope", lambda: _dashscope_app(self.services))
+                          if mount_dashscope else None)
         self.objects = _SubApp("object store", lambda: _objects_app(self))
         self.oss_events = OssEventDispatcher(manifest)
         self._lifespan_running = False

@@ -36,7 +36,8 @@ async def models() -> dict[str, Any]:
     return ok([m.to_public() for m in asr_models()])
 
 
-@router.post("/recognize", summary="Recognize up to 60 s of audio (JSON with audio_url/audio_base64, or multipart file)",
+@router.post("/recognize",
+             summary="Recognize up to 60 s of audio (JSON with audio_url/audio_base64, or multipart file)",
              openapi_extra={"requestBody": {"content": {
                  "application/json": {"schema": RecognizeJson.model_json_schema()},
                  "multipart/form-data": {"schema": {"type": "object", "required": ["model", "file"], "properties": {

@@ -41,15 +41,15 @@ class _Env:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
 
-    def str(self, name: str, default: str | None = None) -> str | None:
+    def text(self, name: str, default: str | None = None) -> str | None:
         value = self._environ.get(name)
-        return value if value not in (None, "") else default
+        return value if value else default
 
     def url(self, name: str, default: str) -> str:
-        return (self.str(name, default) or default).rstrip("/")
+        return (self.text(name, default) or default).rstrip("/")
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str, *, upper: bool = False) -> str:
-        raw = self.str(name)
+        raw = self.text(name)
         if raw is None:
             return default
         value = raw.strip().upper() if upper else raw.strip()
@@ -57,8 +57,8 @@ class _Env:
             raise SettingsError(name, raw, "one of " + ", ".join(allowed))
         return value
 
-    def int(self, name: str, default: int, *, minimum: int = 0) -> int:
-        raw = self.str(name)
+    def whole(self, name: str, default: int, *, minimum: int = 0) -> int:
+        raw = self.text(name)
         if raw is None:
             return default
         try:
@@ -69,8 +69,8 @@ class _Env:
             raise SettingsError(name, raw, f"a whole number >= {minimum}")
         return value
 
-    def float(self, name: str, default: float, *, minimum: float = 0.0) -> float:
-        raw = self.str(name)
+    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        raw = self.text(name)
         if raw is None:
             return default
         try:
@@ -81,14 +81,14 @@ class _Env:
             raise SettingsError(name, raw, f"a finite number >= {minimum:g}")
         return value
 
-    def list(self, name: str, default: str = "") -> tuple[str, ...]:
-        raw = self.str(name, default) or ""
+    def items(self, name: str, default: str = "") -> tuple[str, ...]:
+        raw = self.text(name, default) or ""
         return tuple(item.strip() for item in raw.split(",") if item.strip())
 
     def service_keys(self, name: str) -> dict[str, str]:
         """``VOICEFN_SERVICE_KEYS="billing:sk-abc,crm:sk-def"`` -> {key: service name}."""
         keys: dict[str, str] = {}
-        for item in (self.str(name) or "").split(","):
+        for item in (self.text(name) or "").split(","):
             if not item.strip():
                 continue
             service, sep, key = item.strip().partition(":")
@@ -197,53 +197,53 @@ def load_settings(environ: Mapping[str, str] | None = None, *,
     if defaults:
         source = {**defaults, **{k: v for k, v in source.items() if v}}
     env = _Env(source)
-    runtime = env.choice("VOICEFN_RUNTIME", RUNTIMES, "cloud" if env.str("FC_FUNCTION_NAME") else "local")
+    runtime = env.choice("VOICEFN_RUNTIME", RUNTIMES, "cloud" if env.text("FC_FUNCTION_NAME") else "local")
     cloud = runtime == "cloud"
     return Settings(
         runtime=runtime,
-        data_dir=Path(env.str("VOICEFN_DATA_DIR", ".voicefn") or ".voicefn"),
+        data_dir=Path(env.text("VOICEFN_DATA_DIR", ".voicefn") or ".voicefn"),
         public_base_url=env.url("VOICEFN_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
-        jwt_secret=env.str("VOICEFN_JWT_SECRET"),
-        jwt_public_key=env.str("VOICEFN_JWT_PUBLIC_KEY"),
-        jwt_issuer=env.str("VOICEFN_JWT_ISSUER"),
-        jwt_audience=env.str("VOICEFN_JWT_AUDIENCE"),
+        jwt_secret=env.text("VOICEFN_JWT_SECRET"),
+        jwt_public_key=env.text("VOICEFN_JWT_PUBLIC_KEY"),
+        jwt_issuer=env.text("VOICEFN_JWT_ISSUER"),
+        jwt_audience=env.text("VOICEFN_JWT_AUDIENCE"),
         service_keys=env.service_keys("VOICEFN_SERVICE_KEYS"),
-        platform_api_key=env.str("DASHSCOPE_API_KEY"),
-        platform_key_users=env.list("VOICEFN_PLATFORM_KEY_USERS"),
+        platform_api_key=env.text("DASHSCOPE_API_KEY"),
+        platform_key_users=env.items("VOICEFN_PLATFORM_KEY_USERS"),
         dashscope_http_url=env.url("DASHSCOPE_HTTP_BASE_URL", Settings.dashscope_http_url),
         dashscope_ws_url=env.url("DASHSCOPE_WEBSOCKET_BASE_URL", Settings.dashscope_ws_url),
         dashscope_compat_url=env.url("DASHSCOPE_COMPATIBLE_BASE_URL", Settings.dashscope_compat_url),
-        upstream_timeout_s=env.float("VOICEFN_UPSTREAM_TIMEOUT_S", 30.0, minimum=0.001),
-        upstream_retries=env.int("VOICEFN_UPSTREAM_RETRIES", 2),
-        upstream_retry_budget_s=env.float("VOICEFN_UPSTREAM_RETRY_BUDGET_S", 20.0),
-        seed000_tts_model=env.str("DASHSCOPE_TTS_MODEL", Settings.seed000_tts_model) or Settings.seed000_tts_model,
-        master_key=env.str("VOICEFN_MASTER_KEY"),
-        callback_secret=env.str("VOICEFN_CALLBACK_SECRET"),
-        access_key_id=env.str("ALIBABA_CLOUD_ACCESS_KEY_ID"),
-        access_key_secret=env.str("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
-        security_token=env.str("ALIBABA_CLOUD_SECURITY_TOKEN"),
+        upstream_timeout_s=env.number("VOICEFN_UPSTREAM_TIMEOUT_S", 30.0, minimum=0.001),
+        upstream_retries=env.whole("VOICEFN_UPSTREAM_RETRIES", 2),
+        upstream_retry_budget_s=env.number("VOICEFN_UPSTREAM_RETRY_BUDGET_S", 20.0),
+        seed000_tts_model=env.text("DASHSCOPE_TTS_MODEL", Settings.seed000_tts_model) or Settings.seed000_tts_model,
+        master_key=env.text("VOICEFN_MASTER_KEY"),
+        callback_secret=env.text("VOICEFN_CALLBACK_SECRET"),
+        access_key_id=env.text("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+        access_key_secret=env.text("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+        security_token=env.text("ALIBABA_CLOUD_SECURITY_TOKEN"),
         object_store=env.choice("VOICEFN_OBJECT_STORE", OBJECT_STORES, "oss" if cloud else "local"),
         state_store=env.choice("VOICEFN_STATE_STORE", STATE_STORES, "tablestore" if cloud else "sqlite"),
         invoker=env.choice("VOICEFN_INVOKER", INVOKERS, "fc" if cloud else "inprocess"),
-        oss_bucket=env.str("OSS_BUCKET", "voicefn-local") or "voicefn-local",
-        oss_endpoint=env.str("OSS_ENDPOINT"),
-        oss_public_endpoint=env.str("OSS_PUBLIC_ENDPOINT"),
-        ots_endpoint=env.str("OTS_ENDPOINT"),
-        ots_instance=env.str("OTS_INSTANCE"),
-        fc_account_id=env.str("FC_ACCOUNT_ID"),
-        fc_region=env.str("FC_REGION"),
-        fc_function_prefix=env.str("VOICEFN_FUNCTION_PREFIX", "voicefn-") or "",
-        listen_port=env.int("FC_CUSTOM_LISTEN_PORT", 9000, minimum=1),
-        cors_origins=env.list("VOICEFN_CORS_ORIGINS", "*"),
-        tts_max_chars=env.int("VOICEFN_TTS_MAX_CHARS", 2000, minimum=1),
-        tts_long_max_chars=env.int("VOICEFN_TTS_LONG_MAX_CHARS", 200_000, minimum=1),
-        tts_long_concurrency=env.int("VOICEFN_TTS_LONG_CONCURRENCY", 4, minimum=1),
-        stream_queue_chunks=env.int("VOICEFN_STREAM_QUEUE_CHUNKS", 32, minimum=1),
-        asr_task_deadline_s=env.int("VOICEFN_ASR_TASK_DEADLINE_S", 6 * 3600, minimum=1),
+        oss_bucket=env.text("OSS_BUCKET", "voicefn-local") or "voicefn-local",
+        oss_endpoint=env.text("OSS_ENDPOINT"),
+        oss_public_endpoint=env.text("OSS_PUBLIC_ENDPOINT"),
+        ots_endpoint=env.text("OTS_ENDPOINT"),
+        ots_instance=env.text("OTS_INSTANCE"),
+        fc_account_id=env.text("FC_ACCOUNT_ID"),
+        fc_region=env.text("FC_REGION"),
+        fc_function_prefix=env.text("VOICEFN_FUNCTION_PREFIX", "voicefn-") or "",
+        listen_port=env.whole("FC_CUSTOM_LISTEN_PORT", 9000, minimum=1),
+        cors_origins=env.items("VOICEFN_CORS_ORIGINS", "*"),
+        tts_max_chars=env.whole("VOICEFN_TTS_MAX_CHARS", 2000, minimum=1),
+        tts_long_max_chars=env.whole("VOICEFN_TTS_LONG_MAX_CHARS", 200_000, minimum=1),
+        tts_long_concurrency=env.whole("VOICEFN_TTS_LONG_CONCURRENCY", 4, minimum=1),
+        stream_queue_chunks=env.whole("VOICEFN_STREAM_QUEUE_CHUNKS", 32, minimum=1),
+        asr_task_deadline_s=env.whole("VOICEFN_ASR_TASK_DEADLINE_S", 6 * 3600, minimum=1),
         log_level=env.choice("VOICEFN_LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
         # names checked by the emulator itself, which owns the list of engines
-        emulator_engine=env.str("VOICEFN_FAKE_ENGINE"),
-        emulator_asr_engine=env.str("VOICEFN_FAKE_ASR_ENGINE"),
+        emulator_engine=env.text("VOICEFN_FAKE_ENGINE"),
+        emulator_asr_engine=env.text("VOICEFN_FAKE_ASR_ENGINE"),
     )
 
 

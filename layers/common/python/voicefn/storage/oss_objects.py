@@ -11,13 +11,15 @@ import base64
 import hashlib
 import hmac
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from voicefn.storage import signing
 from voicefn.storage.keys import InvalidObjectKey, guess_content_type, validate_key
 from voicefn.storage.objects import ObjectInfo, ObjectNotFound, PostPolicy
 
+T = TypeVar("T")
 
 _ATTEMPTS = 3  # OSS (and moto in tests) answers the odd transient 5xx
 
@@ -92,7 +94,7 @@ class OssObjectStore:
 
     # -- ObjectStore -----------------------------------------------------------------------
 
-    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking oss2 call in a thread; an OSS 5xx is retried (every call here is
         idempotent: same key, same bytes), anything else is raised at once."""
         import oss2.exceptions
@@ -121,7 +123,7 @@ class OssObjectStore:
 
         def _read() -> bytes:
             try:
-                return self._bucket.get_object(key).read()
+                return bytes(self._bucket.get_object(key).read())
             except oss2.exceptions.NoSuchKey:
                 raise ObjectNotFound(key) from None
 
@@ -150,13 +152,13 @@ class OssObjectStore:
 
     def signed_get_url(self, key: str, expires_s: int = 3600) -> str:
         validate_key(key)
-        return self._url_bucket.sign_url("GET", key, int(expires_s), slash_safe=True)
+        return str(self._url_bucket.sign_url("GET", key, int(expires_s), slash_safe=True))
 
     def signed_put_url(self, key: str, expires_s: int = 900, content_type: str | None = None) -> str:
         """The uploader must send exactly ``content_type`` as Content-Type (it is signed)."""
         validate_key(key)
         headers = {"Content-Type": content_type} if content_type else None
-        return self._url_bucket.sign_url("PUT", key, int(expires_s), headers=headers, slash_safe=True)
+        return str(self._url_bucket.sign_url("PUT", key, int(expires_s), headers=headers, slash_safe=True))
 
     def post_policy(self, key: str, expires_s: int = 900, max_size: int = 10 * 1024 * 1024,
                     content_type: str | None = None) -> PostPolicy:

@@ -560,7 +560,8 @@ class TablestoreStateStore:
             row = self._get("cache", [("cache_key", cache_key)])
             if row is None:
                 return None
-            return json.loads(dict((n, v) for n, v, _ in row.attribute_columns)["value"])
+            value: dict[str, Any] = json.loads(dict((n, v) for n, v, _ in row.attribute_columns)["value"])
+            return value
 
         return await self._run(_get)
 

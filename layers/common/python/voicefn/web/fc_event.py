@@ -159,7 +159,8 @@ class EventHandler:
             from mangum import Mangum  # only event functions pay for it
 
             # lifespan "off": a lifespan per call would rebuild state on every invocation
-            self._adapter = Mangum(self._app_factory(), lifespan="off")
+            app: Any = self._app_factory()  # any ASGI app; Mangum's protocol type is narrower
+            self._adapter = Mangum(app, lifespan="off")
         return self._adapter
 
     def _oss(self, data: dict[str, Any], context: Any) -> Any:
