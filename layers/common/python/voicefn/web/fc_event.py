@@ -106,15 +106,15 @@ class EventHandler:
     # ------------------------------------------------------------------------------------------
     def _invoke(self, event: Any, context: Any) -> Any:
         with self._lock:
-            if self.services is None:
-                self.services = get_services()  # the instance's: built once, from the settings
+            # given ones, else the instance's (get_services() builds them once, from the settings)
+            services = self.services if self.services is not None else get_services()
             if self._loop is None or self._loop.is_closed():
-                configure_logging(self.services.settings.log_level)
+                configure_logging(services.settings.log_level)
                 self._loop = asyncio.new_event_loop()
             asyncio.set_event_loop(self._loop)  # Mangum runs on the thread's current loop
             token = bind_request_id(_context_request_id(context))
             try:
-                with using_services(self.services):
+                with using_services(services):
                     return self._dispatch(event, context)
             finally:
                 reset_request_id(token)
