@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import json
 import logging
-import inspect
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import voicefn
 from voicefn.services import Services, bind_services, get_services, set_services, unbind_services
-from voicefn.settings import Settings
+from voicefn.settings import Settings, env_is_set, load_settings
 from voicefn_local import docs
 from voicefn_local.manifest import FunctionSpec, Manifest
 from voicefn_local.oss_events import (
@@ -61,8 +61,6 @@ def local_settings(host: str, port: int, data_dir: str | os.PathLike[str] | None
     with a platform key every user may use (so ``voicefn token`` + curl works out of the box).
     Nothing is written to ``os.environ``: the result goes to :class:`Services` and the apps.
     """
-    from voicefn.settings import load_settings
-
     # the address this server is reached at: a wildcard bind is reachable on loopback
     public = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
     if ":" in public and not public.startswith("["):
@@ -92,8 +90,6 @@ def default_data_dir() -> Path:
 def resolve_data_dir(flag: str | os.PathLike[str] | None, settings: Settings,
                      environ: Mapping[str, str] | None = None) -> Path:
     """The data dir `voicefn serve` and `voicefn token` use: the flag, $VOICEFN_DATA_DIR, the default."""
-    from voicefn.settings import env_is_set
-
     if flag is not None:
         chosen = Path(flag)
     elif env_is_set("VOICEFN_DATA_DIR", environ):
@@ -112,8 +108,6 @@ def configure_local_env(host: str, port: int, data_dir: str | os.PathLike[str] |
 
 
 def _real_dashscope_configured(environ: Mapping[str, str] | None = None) -> bool:
-    from voicefn.settings import env_is_set, load_settings
-
     key = load_settings(environ).platform_api_key or ""
     return bool(key) and key != EMBEDDED_DASHSCOPE_KEY and env_is_set("DASHSCOPE_HTTP_BASE_URL", environ)
 
