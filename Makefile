@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: serve test install bench package clean
+.PHONY: serve test lint install bench package clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,12 @@ install: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/voicefn serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# ruff on the whole tree, mypy --strict on the layer (config in pyproject.toml), then the tests
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

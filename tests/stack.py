@@ -13,9 +13,9 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import httpx
 
@@ -39,12 +39,32 @@ class Stack:
     base_url: str
     ws_url: str
     data_dir: Path
+    app: Any = None  # the LocalApp being served
+
+    @property
+    def services(self) -> Any:
+        """The Services the stack serves with (its settings, state store, object store…)."""
+        return self.app.services
+
+    @property
+    def settings(self) -> Any:
+        return self.services.settings
+
+    def use_services(self, services: Any) -> None:
+        self.app.use_services(services)
+
+    def override_settings(self, **changes: Any) -> Any:
+        """Serve with ``dataclasses.replace(settings, **changes)`` and fresh adapters from now on."""
+        from voicefn.services import Services
+
+        services = Services(replace(self.settings, **changes))
+        self.use_services(services)
+        return services
 
     def token(self, user: str) -> str:
         from voicefn.auth.jwt import issue_token, local_jwt_secret
-        from voicefn.settings import get_settings
 
-        return issue_token(user, local_jwt_secret(get_settings()))
+        return issue_token(user, local_jwt_secret(self.settings))
 
     def headers(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user)}"}
@@ -89,24 +109,29 @@ def isolated_env(*, clear: bool = False) -> Iterator[None]:
         reload_settings()
 
 
+_serving: list[Stack] = []  # the session's stack (set by the conftest fixture), for apply_env
+
+
+def apply_env(changes: dict[str, str]) -> None:
+    """Compatibility: the stack serves as if these variables were set (until the test ends, with
+    the ``settings_override`` fixture). Prefer ``settings_override(field=value)``."""
+    from dataclasses import fields
+
+    from voicefn.settings import load_settings
+
+    before, after = load_settings({}), load_settings({k: v for k, v in changes.items() if v})
+    changed = {f.name: getattr(after, f.name) for f in fields(after)
+               if getattr(after, f.name) != getattr(before, f.name)}
+    _serving[-1].override_settings(**changed)
+
+
 def reload_settings() -> None:
+    """Forget the process's cached settings and Services (tests that build their own from env)."""
     from voicefn.services import reset_services
     from voicefn.settings import reset_settings
 
     reset_settings()
     reset_services()
-
-
-
-
-def apply_env(changes: dict[str, str]) -> None:
-    """Set (or, with "", unset) variables and rebuild settings and adapters."""
-    for name, value in changes.items():
-        if value == "":
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    reload_settings()
 
 
 class ServeProcess:

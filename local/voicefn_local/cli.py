@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["main", "build_parser"]
 
-DEFAULT_DATA_DIR = ".voicefn"
+DEFAULT_DATA_DIR = ".voicefn"  # next to the repository's s.yaml (runtime.default_data_dir)
 ENGINES = ("espeak", "deterministic")
 
 
@@ -44,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _data_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
-                        help=f"local state (objects, SQLite, secrets); default $VOICEFN_DATA_DIR or {DEFAULT_DATA_DIR}")
+                        help="local state (objects, SQLite, secrets); default $VOICEFN_DATA_DIR, else "
+                             f"{DEFAULT_DATA_DIR}/ next to the repository's s.yaml (wherever you run it from)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,34 +52,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(args.run(args) or 0)
 
 
-def _apply_flags(args: argparse.Namespace) -> Path:
-    """Flags given on the command line beat the environment; returns the data dir in use."""
-    if args.data_dir is not None:
-        os.environ["VOICEFN_DATA_DIR"] = str(args.data_dir.expanduser().resolve())
-    if getattr(args, "engine", None):
-        os.environ["VOICEFN_FAKE_ENGINE"] = args.engine
-    return Path(os.environ.get("VOICEFN_DATA_DIR") or DEFAULT_DATA_DIR)
-
-
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from voicefn.services import Services, set_services
+    from voicefn.settings import SettingsError
     from voicefn_local.manifest import ManifestError, load_manifest
-    from voicefn_local.runtime import build_local_app, configure_local_env
+    from voicefn_local.runtime import build_local_app, local_settings
 
     try:
         manifest = load_manifest(args.s_yaml)
-    except ManifestError as exc:
+        settings = local_settings(args.host, args.port, args.data_dir, args.engine)
+    except (ManifestError, SettingsError) as exc:
         print(f"voicefn serve: {exc}", file=sys.stderr)
         return 1
-    data_dir = _apply_flags(args)
-    configure_local_env(args.host, args.port, data_dir, args.engine)
-    app = build_local_app(manifest)
-    base = os.environ["VOICEFN_PUBLIC_BASE_URL"]
-    dashscope = os.environ.get("DASHSCOPE_HTTP_BASE_URL", "")
-    print(f"voicefn serving on {base}  (data: {os.environ['VOICEFN_DATA_DIR']})")
+    services = Services(settings)
+    set_services(services)  # this process is one instance: code outside requests finds them too
+    app = build_local_app(manifest, services=services)
+    base = settings.public_base_url
+    print(f"voicefn serving on {base}  (data: {settings.data_dir})")
     print(f"  API docs:  {base}/docs")
-    print(f"  DashScope: {dashscope}")
+    print(f"  DashScope: {settings.dashscope_http_url}")
     print("  try:       TOKEN=$(voicefn token --user demo)")
     print(f"             curl -H \"Authorization: Bearer $TOKEN\" {base}/api/audio/history", flush=True)
     # websockets' sans-I/O protocol, as in the cloud (voicefn.web.server); a stuck WebSocket must
@@ -90,19 +83,29 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from voicefn.auth.jwt import issue_token, local_jwt_secret
     from voicefn.errors import ApiError
-    from voicefn.settings import get_settings, reset_settings
+    from voicefn.settings import SettingsError, load_settings
+    from voicefn_local.runtime import resolve_data_dir
 
-    data_dir = _apply_flags(args)
-    os.environ.setdefault("VOICEFN_RUNTIME", "local")
-    os.environ.setdefault("VOICEFN_DATA_DIR", str(data_dir.expanduser().resolve()))
-    reset_settings()
     if args.ttl <= 0:
         print("voicefn token: --ttl must be positive", file=sys.stderr)
         return 2
     try:
-        secret = local_jwt_secret(get_settings())
+        settings = load_settings(defaults={"VOICEFN_RUNTIME": "local"})
+    except SettingsError as exc:
+        print(f"voicefn token: {exc}", file=sys.stderr)
+        return 1
+    # the data dir `voicefn serve` would use with the same flag and environment, said on stderr
+    # so that TOKEN=$(voicefn token ...) stays clean
+    data_dir = resolve_data_dir(args.data_dir, settings)
+    settings = replace(settings, data_dir=data_dir)
+    note = "" if data_dir.is_dir() else " (new: no server has used it yet)"
+    print(f"voicefn token: data dir {data_dir}{note}", file=sys.stderr)
+    try:
+        secret = local_jwt_secret(settings)
     except ApiError as exc:  # e.g. VOICEFN_RUNTIME=cloud without VOICEFN_JWT_SECRET
         print(f"voicefn token: {exc}", file=sys.stderr)
         return 1

@@ -17,56 +17,57 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import voicefn
+from voicefn.services import Services, bind_services, get_services, set_services, unbind_services
+from voicefn.settings import Settings, env_is_set, load_settings
 from voicefn_local import docs
 from voicefn_local.manifest import FunctionSpec, Manifest
 from voicefn_local.oss_events import (
     OssEventDispatcher, bind_dispatcher, hook_store, unbind_dispatcher, upload_event_app,
 )
 
-__all__ = ["EMBEDDED_DASHSCOPE_KEY", "LocalApp", "build_local_app", "configure_local_env"]
+__all__ = ["EMBEDDED_DASHSCOPE_KEY", "LocalApp", "build_local_app", "configure_local_env", "local_settings",
+           "resolve_data_dir", "default_data_dir"]
 
 log = logging.getLogger("voicefn.local")
 
 EMBEDDED_DASHSCOPE_KEY = "sk-voicefn-embedded"
+DEFAULT_DATA_DIR = ".voicefn"
 DASHSCOPE_PREFIX = "/dashscope"
 OBJECTS_PREFIX = "/_objects"
 _SHUTDOWN_TIMEOUT_S = 10.0
 _TITLE = "voicefn (local)"
 
 
-def configure_local_env(host: str, port: int, data_dir: str | os.PathLike[str],
-                        engine: str | None = None) -> None:
-    """Set local mode's environment defaults, never overriding a variable already set.
+def local_settings(host: str, port: int, data_dir: str | os.PathLike[str] | None = None,
+                   engine: str | None = None, *, environ: Mapping[str, str] | None = None) -> Settings:
+    """Local mode's settings: the environment's, with local defaults where it sets nothing.
 
-    Call before settings are read. Unless a real ``DASHSCOPE_API_KEY`` and
+    ``data_dir`` and ``engine`` (the command line's flags) beat the environment; without them,
+    ``$VOICEFN_DATA_DIR`` or :func:`default_data_dir`. Unless a real ``DASHSCOPE_API_KEY`` and
     ``DASHSCOPE_HTTP_BASE_URL`` are both configured, DashScope is the embedded one on this server,
     with a platform key every user may use (so ``voicefn token`` + curl works out of the box).
+    Nothing is written to ``os.environ``: the result goes to :class:`Services` and the apps.
     """
-    from voicefn.services import reset_services
-    from voicefn.settings import reset_settings
-
     # the address this server is reached at: a wildcard bind is reachable on loopback
     public = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
     if ":" in public and not public.startswith("["):
         public = f"[{public}]"
     base = f"http://{public}:{port}"
-    defaults = {
-        "VOICEFN_RUNTIME": "local",
-        "VOICEFN_DATA_DIR": str(Path(data_dir).expanduser().resolve()),
-        "VOICEFN_PUBLIC_BASE_URL": base,
-    }
-    if not _real_dashscope_configured():
+    defaults = {"VOICEFN_RUNTIME": "local", "VOICEFN_PUBLIC_BASE_URL": base}
+    if not _real_dashscope_configured(environ):
         defaults.update({
             "DASHSCOPE_HTTP_BASE_URL": f"{base}{DASHSCOPE_PREFIX}/api/v1",
             "DASHSCOPE_WEBSOCKET_BASE_URL": f"ws://{public}:{port}{DASHSCOPE_PREFIX}/api-ws/v1/inference",
@@ -74,18 +75,41 @@ def configure_local_env(host: str, port: int, data_dir: str | os.PathLike[str],
             "DASHSCOPE_API_KEY": EMBEDDED_DASHSCOPE_KEY,
             "VOICEFN_PLATFORM_KEY_USERS": "*",
         })
-    if engine:
-        defaults["VOICEFN_FAKE_ENGINE"] = engine
-    for name, value in defaults.items():
-        if not os.environ.get(name):
-            os.environ[name] = value
-    reset_settings()
-    reset_services()
+    settings = load_settings(environ, defaults=defaults)
+    return replace(settings, data_dir=resolve_data_dir(data_dir, settings, environ),
+                   emulator_engine=engine or settings.emulator_engine)
 
 
-def _real_dashscope_configured() -> bool:
-    key = os.environ.get("DASHSCOPE_API_KEY", "")
-    return bool(key) and key != EMBEDDED_DASHSCOPE_KEY and bool(os.environ.get("DASHSCOPE_HTTP_BASE_URL"))
+def default_data_dir() -> Path:
+    """``.voicefn`` next to the s.yaml served by default: the same wherever the command runs."""
+    from voicefn_local.manifest import default_s_yaml_path
+
+    return default_s_yaml_path().resolve().parent / DEFAULT_DATA_DIR
+
+
+def resolve_data_dir(flag: str | os.PathLike[str] | None, settings: Settings,
+                     environ: Mapping[str, str] | None = None) -> Path:
+    """The data dir `voicefn serve` and `voicefn token` use: the flag, $VOICEFN_DATA_DIR, the default."""
+    if flag is not None:
+        chosen = Path(flag)
+    elif env_is_set("VOICEFN_DATA_DIR", environ):
+        chosen = settings.data_dir
+    else:
+        chosen = default_data_dir()
+    return chosen.expanduser().resolve()
+
+
+def configure_local_env(host: str, port: int, data_dir: str | os.PathLike[str] | None = None,
+                        engine: str | None = None) -> Services:
+    """Build local mode's :class:`Services` and make them this process's (``get_services``)."""
+    services = Services(local_settings(host, port, data_dir, engine))
+    set_services(services)
+    return services
+
+
+def _real_dashscope_configured(environ: Mapping[str, str] | None = None) -> bool:
+    key = load_settings(environ).platform_api_key or ""
+    return bool(key) and key != EMBEDDED_DASHSCOPE_KEY and env_is_set("DASHSCOPE_HTTP_BASE_URL", environ)
 
 
 class _Lifespan:
@@ -151,6 +175,11 @@ class _SubApp:
         self._lifespan: _Lifespan | None = None
         self._started: asyncio.Future[None] | None = None
 
+    @property
+    def built(self) -> ASGIApp | None:
+        """The app if it was built already (never builds)."""
+        return self._app
+
     def get(self) -> ASGIApp:
         """The app; raises the build error (every time) if building failed."""
         with self._lock:
@@ -193,13 +222,17 @@ class _SubApp:
 class LocalApp:
     """The dispatcher: routes by s.yaml, plus the local-only endpoints."""
 
-    def __init__(self, manifest: Manifest, *, mount_dashscope: bool = True) -> None:
+    def __init__(self, manifest: Manifest, *, services: Services | None = None,
+                 mount_dashscope: bool = True) -> None:
         self.manifest = manifest
+        # one Services for every function: they share this process, as one FC instance would its own
+        self.services = services if services is not None else get_services()
         self.functions: dict[str, _SubApp] = {
-            key: _SubApp(f"function {key!r}", _factory_builder(spec)) for key, spec in manifest.functions.items()
+            key: _SubApp(f"function {key!r}", _factory_builder(spec, self)) for key, spec in manifest.functions.items()
         }
-        self.dashscope = _SubApp("embedded DashScope", _dashscope_app) if mount_dashscope else None
-        self.objects = _SubApp("object store", _objects_app)
+        self.dashscope = (_SubApp("embedded DashScope", lambda: _dashscope_app(self.services))
+                          if mount_dashscope else None)
+        self.objects = _SubApp("object store", lambda: _objects_app(self))
         self.oss_events = OssEventDispatcher(manifest)
         declare_jobs(manifest)
         self._lifespan_running = False
@@ -214,10 +247,21 @@ class LocalApp:
         if kind not in ("http", "websocket"):
             return
         token = bind_dispatcher(self.oss_events)  # objects stored while serving this raise its OSS events
+        # code outside the routes (jobs, OSS events) started from here finds these Services
+        bound = bind_services(self.services)
         try:
             await self._serve(scope, receive, send)
         finally:
+            unbind_services(bound)
             unbind_dispatcher(token)
+
+    def use_services(self, services: Services) -> None:
+        """Serve with other Services from now on (tests swap settings and adapters this way)."""
+        self.services = services
+        for sub in self.functions.values():
+            app = sub.built
+            if app is not None and hasattr(app, "state"):
+                app.state.services = services
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -228,7 +272,7 @@ class LocalApp:
             child = {**scope, "root_path": scope.get("root_path", "") + DASHSCOPE_PREFIX}
             await self._forward(self.dashscope, child, receive, send)
         elif _under(path, OBJECTS_PREFIX):
-            _hook_object_store()
+            self._hook_object_store()
             await self._forward(self.objects, scope, receive, send)
         elif path in ("/docs", "/redoc", "/openapi.json") and kind == "http":
             await self._docs(path, scope, receive, send)
@@ -248,8 +292,15 @@ class LocalApp:
                              {"detail": f"{method} is not routed for {route.pattern}"},
                              headers=[(b"allow", ", ".join(route.methods).encode())])
             return
-        _hook_object_store()
+        self._hook_object_store()
         await self._forward(self.functions[route.function.key], scope, receive, send)
+
+    def _hook_object_store(self) -> None:
+        # per request: tests replace the services (and with them the store) at any time
+        try:
+            hook_store(self.services.objects)
+        except Exception:  # noqa: BLE001 - a store that cannot be built fails the request on its own
+            log.debug("object store not hooked for OSS events", exc_info=True)
 
     async def _forward(self, sub: _SubApp, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -270,7 +321,7 @@ class LocalApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 _home_jobs_here()
-                await _resume_jobs()
+                await _resume_jobs(self.services)
                 self._lifespan_running = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -321,9 +372,13 @@ class LocalApp:
         return self._openapi
 
 
-def build_local_app(manifest: Manifest, *, mount_dashscope: bool = True) -> LocalApp:
-    """One ASGI app serving every function of ``manifest`` (and the embedded DashScope)."""
-    return LocalApp(manifest, mount_dashscope=mount_dashscope)
+def build_local_app(manifest: Manifest, *, services: Services | None = None,
+                    mount_dashscope: bool = True) -> LocalApp:
+    """One ASGI app serving every function of ``manifest`` (and the embedded DashScope).
+
+    ``services`` (default: this process's, ``get_services()``) are handed to every function.
+    """
+    return LocalApp(manifest, services=services, mount_dashscope=mount_dashscope)
 
 
 def _home_jobs_here() -> None:
@@ -333,13 +388,12 @@ def _home_jobs_here() -> None:
     run_jobs_on(asyncio.get_running_loop())
 
 
-async def _resume_jobs() -> None:
+async def _resume_jobs(services: Services) -> None:
     # in-process jobs died with the previous process; their tasks did not: queue them again
     from voicefn.jobs import resume
-    from voicefn.services import get_services
 
     try:
-        await resume(get_services())
+        await resume(services)
     except Exception:  # noqa: BLE001 - a server that cannot resume old tasks still serves new ones
         log.exception("resuming unfinished jobs failed")
 
@@ -364,39 +418,40 @@ def declare_jobs(manifest: Manifest) -> list[str]:
     return loaded
 
 
-def _factory_builder(spec: FunctionSpec) -> Callable[[], ASGIApp]:
+def _factory_builder(spec: FunctionSpec, local: LocalApp) -> Callable[[], ASGIApp]:
     def build() -> ASGIApp:
         module_name, _, attr = spec.app_factory.partition(":")
         factory = getattr(importlib.import_module(module_name), attr)
-        return factory()
+        token = bind_services(local.services)  # a factory that takes no Services finds them here
+        try:
+            return factory(local.services) if _takes_an_argument(factory) else factory()
+        finally:
+            unbind_services(token)
     return build
 
 
-def _dashscope_app() -> ASGIApp:
-    from voicefn_local.dashscope import create_dashscope_app
+def _takes_an_argument(factory: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params)
 
-    return create_dashscope_app()
+
+def _dashscope_app(services: Services) -> ASGIApp:
+    from voicefn_local.dashscope import EmulatorConfig, create_dashscope_app
+
+    return create_dashscope_app(EmulatorConfig.from_settings(services.settings))
 
 
-def _objects_app() -> ASGIApp:
+def _objects_app(local: LocalApp) -> ASGIApp:
     from fastapi import FastAPI
 
-    from voicefn.services import get_services
     from voicefn_local.object_server import object_router
 
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    app.include_router(object_router(lambda: get_services().objects))
+    app.include_router(object_router(lambda: local.services.objects))
     return upload_event_app(app)  # form POSTs raise ObjectCreated:PostObject, PUTs PutObject
-
-
-def _hook_object_store() -> None:
-    # per request: tests and reloads replace the services (and with them the store) at any time
-    from voicefn.services import get_services
-
-    try:
-        hook_store(get_services().objects)
-    except Exception:  # noqa: BLE001 - a store that cannot be built fails the request on its own
-        log.debug("object store not hooked for OSS events", exc_info=True)
 
 
 def _route_path(scope: Scope) -> str:

@@ -85,8 +85,9 @@ def test_serve_configures_and_runs_uvicorn(clean_env: None, tmp_path: Path, monk
     assert isinstance(ran["app"], LocalApp) and set(ran["app"].manifest.functions) >= {"tts", "account"}
     assert (ran["host"], ran["port"], ran["lifespan"]) == ("0.0.0.0", 8765, "on")
     assert ran["ws"] == "websockets-sansio"
-    assert os.environ["VOICEFN_FAKE_ENGINE"] == "deterministic"
-    assert os.environ["VOICEFN_DATA_DIR"] == str((tmp_path / "d").resolve())
+    settings = ran["app"].services.settings
+    assert settings.emulator_engine == "deterministic" and settings.data_dir == (tmp_path / "d").resolve()
+    assert "VOICEFN_DATA_DIR" not in os.environ and "VOICEFN_FAKE_ENGINE" not in os.environ
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8765" in out and "http://127.0.0.1:8765/docs" in out
     assert "voicefn token --user demo" in out
@@ -95,11 +96,51 @@ def test_serve_configures_and_runs_uvicorn(clean_env: None, tmp_path: Path, monk
 def test_explicit_flags_beat_the_environment(clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    ran: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: ran.update(app=app))
     os.environ.update(VOICEFN_FAKE_ENGINE="espeak", VOICEFN_DATA_DIR=str(tmp_path / "env"))
     main(["serve", "--engine", "deterministic", "--data-dir", str(tmp_path / "flag")])
-    assert os.environ["VOICEFN_FAKE_ENGINE"] == "deterministic"
-    assert os.environ["VOICEFN_DATA_DIR"] == str((tmp_path / "flag").resolve())
+    settings = ran["app"].services.settings
+    assert settings.emulator_engine == "deterministic" and settings.data_dir == (tmp_path / "flag").resolve()
+
+
+def test_serve_refuses_a_bad_setting(clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: pytest.fail("served with a bad setting"))
+    os.environ["VOICEFN_TTS_MAX_CHARS"] = "lots"
+    assert main(["serve", "--data-dir", str(tmp_path / "d")]) == 1
+    assert "VOICEFN_TTS_MAX_CHARS='lots'" in capsys.readouterr().err
+
+
+def test_token_and_serve_use_the_same_data_dir_from_anywhere(clean_env: None, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import uvicorn
+
+    from voicefn.auth.jwt import verify_token
+    from voicefn_local import manifest
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "s.yaml").write_text(manifest.default_s_yaml_path().read_text())
+    monkeypatch.setattr(manifest, "default_s_yaml_path", lambda: repo / "s.yaml")
+    expected = repo.resolve() / ".voicefn"
+    ran: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: ran.update(app=app))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # not the repository
+    main(["serve"])
+    served = ran["app"].services.settings
+    assert served.data_dir == expected
+    capsys.readouterr()
+    token = _token(capsys, "--user", "anywhere")
+    assert verify_token(token, served)["sub"] == "anywhere"  # the server accepts it
+    main(["token", "--user", "again"])
+    assert f"data dir {expected}" in capsys.readouterr().err  # said which one, off stdout
+    assert not (elsewhere / ".voicefn").exists()
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

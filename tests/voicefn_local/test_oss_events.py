@@ -135,9 +135,8 @@ class Server:
 
     def headers(self, user: str) -> dict[str, str]:
         from voicefn.auth.jwt import issue_token, local_jwt_secret
-        from voicefn.settings import get_settings
 
-        return {"Authorization": f"Bearer {issue_token(user, local_jwt_secret(get_settings()))}"}
+        return {"Authorization": f"Bearer {issue_token(user, local_jwt_secret(self.app.services.settings))}"}
 
     def ticket(self, user: str, **body: Any) -> dict[str, Any]:
         payload = {"purpose": "asr", "filename": "a.wav", "content_type": "audio/wav", "size": 64, **body}
@@ -181,13 +180,14 @@ def manifest(root: Path) -> Manifest:
 @pytest.fixture(scope="module")
 def server(root: Path, manifest: Manifest) -> Iterator[Server]:
     """The test s.yaml served like `voicefn serve` would, with its own data dir and settings."""
-    from voicefn_local.runtime import build_local_app, configure_local_env
+    from voicefn.services import Services
+    from voicefn_local.runtime import build_local_app, local_settings
     from voicefn_local.servers import run_in_thread
 
     with isolated_env(clear=True):
         port = free_port()
-        configure_local_env("127.0.0.1", port, root / "data")
-        app = build_local_app(manifest, mount_dashscope=False)
+        services = Services(local_settings("127.0.0.1", port, root / "data"))
+        app = build_local_app(manifest, services=services, mount_dashscope=False)
         app.oss_events.backoff_s = 0.01
         handle = run_in_thread(app, port=port)
         try:
@@ -257,9 +257,7 @@ def test_a_put_upload_reaches_the_matching_function(clean: Server) -> None:
     assert record["eventName"] == "ObjectCreated:PutObject"
     assert record["oss"]["object"] == {"deltaSize": 64, "eTag": hashlib.md5(data).hexdigest().upper(),
                                        "key": ticket["key"], "size": 64}
-    from voicefn.settings import get_settings
-
-    assert record["oss"]["bucket"]["name"] == get_settings().oss_bucket  # the local store's bucket
+    assert record["oss"]["bucket"]["name"] == clean.app.services.settings.oss_bucket  # the local store's bucket
     assert context.request_id and context.function.name == "t-probe" and context.attempt == 1
     assert clean.other.CALLS == []  # uploads/voice/ is another function's prefix
 
@@ -276,12 +274,10 @@ def test_a_post_form_upload_is_a_post_object_event(clean: Server) -> None:
 
 
 def test_other_prefixes_and_suffixes_go_elsewhere_or_nowhere(clean: Server) -> None:
-    from voicefn.services import get_services
-
     voice = clean.ticket("voicer", purpose="voice")
     assert httpx.put(voice["put_url"], content=b"v" * 64, headers=voice["put_headers"]).status_code == 200
     # an object outside every trigger's prefix (what tts stores), and one with the wrong suffix
-    store = get_services().objects
+    store = clean.app.services.objects
     for key, content_type in (("audio/tts/20250101/x.mp3", "audio/mpeg"), ("uploads/voice/u/x.mp3", "audio/mpeg")):
         url = store.signed_put_url(key, 60, content_type)
         assert httpx.put(url, content=b"a", headers={"Content-Type": content_type}).status_code == 200

@@ -21,7 +21,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from voicefn_local import docs, runtime
 from voicefn_local.manifest import Manifest, load_manifest, parse_manifest
-from voicefn_local.runtime import EMBEDDED_DASHSCOPE_KEY, build_local_app, configure_local_env
+from voicefn.settings import Settings
+from voicefn_local.runtime import EMBEDDED_DASHSCOPE_KEY, build_local_app, configure_local_env, local_settings
 from voicefn_local.servers import run_in_thread
 
 ALPHA_APP = '''
@@ -268,7 +269,7 @@ def test_a_broken_function_fails_alone_and_is_built_once(functions: Functions) -
 
 # ---- the local-only endpoints -----------------------------------------------------------------
 
-def _echo_app() -> FastAPI:
+def _echo_app(services: Any = None) -> FastAPI:
     app = FastAPI()
 
     @app.get("/api/v1/echo")
@@ -335,58 +336,79 @@ def test_merge_openapi_renames_conflicting_components() -> None:
     assert set(kept["paths"]) == {"/a"}
 
 
-# ---- configure_local_env ----------------------------------------------------------------------
+# ---- local_settings ---------------------------------------------------------------------------
 
-def test_configure_local_env_sets_local_defaults(clean_env: None, tmp_path: Path) -> None:
-    from voicefn.settings import get_settings
-
-    configure_local_env("0.0.0.0", 8123, tmp_path / "d", engine="deterministic")
-    env = os.environ
-    assert env["VOICEFN_RUNTIME"] == "local"
-    assert env["VOICEFN_DATA_DIR"] == str((tmp_path / "d").resolve())
-    assert env["VOICEFN_PUBLIC_BASE_URL"] == "http://127.0.0.1:8123"  # a wildcard bind, reached on loopback
-    assert env["DASHSCOPE_HTTP_BASE_URL"] == "http://127.0.0.1:8123/dashscope/api/v1"
-    assert env["DASHSCOPE_WEBSOCKET_BASE_URL"] == "ws://127.0.0.1:8123/dashscope/api-ws/v1/inference"
-    assert env["DASHSCOPE_COMPATIBLE_BASE_URL"] == "http://127.0.0.1:8123/dashscope/compatible-mode/v1"
-    assert env["DASHSCOPE_API_KEY"] == EMBEDDED_DASHSCOPE_KEY
-    assert env["VOICEFN_PLATFORM_KEY_USERS"] == "*"
-    assert env["VOICEFN_FAKE_ENGINE"] == "deterministic"
-    settings = get_settings()  # the cached settings were reset
+def test_local_settings_have_local_defaults(clean_env: None, tmp_path: Path) -> None:
+    before = dict(os.environ)
+    settings = local_settings("0.0.0.0", 8123, tmp_path / "d", engine="deterministic")
+    assert dict(os.environ) == before  # nothing written to the environment
+    assert settings.runtime == "local"
+    assert settings.data_dir == (tmp_path / "d").resolve()
+    assert settings.public_base_url == "http://127.0.0.1:8123"  # a wildcard bind, reached on loopback
     assert settings.dashscope_http_url == "http://127.0.0.1:8123/dashscope/api/v1"
-    assert settings.platform_key_users == ("*",) and settings.runtime == "local"
+    assert settings.dashscope_ws_url == "ws://127.0.0.1:8123/dashscope/api-ws/v1/inference"
+    assert settings.dashscope_compat_url == "http://127.0.0.1:8123/dashscope/compatible-mode/v1"
+    assert settings.platform_api_key == EMBEDDED_DASHSCOPE_KEY
+    assert settings.platform_key_users == ("*",) and settings.emulator_engine == "deterministic"
 
 
-def test_configure_local_env_never_overrides_what_the_user_set(clean_env: None, tmp_path: Path) -> None:
-    mine = {"VOICEFN_PUBLIC_BASE_URL": "https://voice.example.com", "VOICEFN_PLATFORM_KEY_USERS": "alice",
-            "VOICEFN_FAKE_ENGINE": "espeak", "VOICEFN_DATA_DIR": str(tmp_path / "mine"),
-            "DASHSCOPE_WEBSOCKET_BASE_URL": "ws://elsewhere/ws"}
-    os.environ.update(mine)
-    configure_local_env("127.0.0.1", 9000, tmp_path / "d", engine="deterministic")
-    assert {k: os.environ[k] for k in mine} == mine
-    assert os.environ["DASHSCOPE_HTTP_BASE_URL"] == "http://127.0.0.1:9000/dashscope/api/v1"
+def test_configure_local_env_makes_them_this_process_services(clean_env: None, tmp_path: Path) -> None:
+    from voicefn.services import get_services
+
+    services = configure_local_env("127.0.0.1", 8123, tmp_path / "d")
+    assert get_services() is services and services.settings.data_dir == (tmp_path / "d").resolve()
+    assert "VOICEFN_DATA_DIR" not in os.environ
+
+
+def test_local_settings_never_override_what_the_user_set(clean_env: None, tmp_path: Path) -> None:
+    os.environ.update({"VOICEFN_PUBLIC_BASE_URL": "https://voice.example.com", "VOICEFN_PLATFORM_KEY_USERS": "alice",
+                       "VOICEFN_FAKE_ENGINE": "espeak", "VOICEFN_DATA_DIR": str(tmp_path / "mine"),
+                       "DASHSCOPE_WEBSOCKET_BASE_URL": "ws://elsewhere/ws"})
+    settings = local_settings("127.0.0.1", 9000)
+    assert settings.public_base_url == "https://voice.example.com"
+    assert settings.platform_key_users == ("alice",) and settings.emulator_engine == "espeak"
+    assert settings.data_dir == (tmp_path / "mine").resolve()
+    assert settings.dashscope_ws_url == "ws://elsewhere/ws"
+    assert settings.dashscope_http_url == "http://127.0.0.1:9000/dashscope/api/v1"
+    # the command line's flags beat the environment
+    flagged = local_settings("127.0.0.1", 9000, tmp_path / "flag", engine="deterministic")
+    assert flagged.data_dir == (tmp_path / "flag").resolve() and flagged.emulator_engine == "deterministic"
 
 
 def test_a_real_dashscope_needs_both_key_and_url(clean_env: None, tmp_path: Path) -> None:
     os.environ.update(DASHSCOPE_API_KEY="sk-real", DASHSCOPE_HTTP_BASE_URL="https://dashscope.aliyuncs.com/api/v1")
-    configure_local_env("127.0.0.1", 9000, tmp_path / "d")
-    assert os.environ["DASHSCOPE_API_KEY"] == "sk-real"
-    for name in ("DASHSCOPE_WEBSOCKET_BASE_URL", "DASHSCOPE_COMPATIBLE_BASE_URL", "VOICEFN_PLATFORM_KEY_USERS"):
-        assert name not in os.environ
+    settings = local_settings("127.0.0.1", 9000, tmp_path / "d")
+    assert settings.platform_api_key == "sk-real"
+    assert settings.dashscope_http_url == "https://dashscope.aliyuncs.com/api/v1"
+    assert settings.dashscope_ws_url == Settings.dashscope_ws_url and settings.platform_key_users == ()
     del os.environ["DASHSCOPE_HTTP_BASE_URL"]  # a key alone still means the embedded DashScope
-    configure_local_env("127.0.0.1", 9000, tmp_path / "d")
-    assert os.environ["DASHSCOPE_API_KEY"] == "sk-real"
-    assert os.environ["DASHSCOPE_HTTP_BASE_URL"] == "http://127.0.0.1:9000/dashscope/api/v1"
+    settings = local_settings("127.0.0.1", 9000, tmp_path / "d")
+    assert settings.platform_api_key == "sk-real"
+    assert settings.dashscope_http_url == "http://127.0.0.1:9000/dashscope/api/v1"
+
+
+def test_a_bad_setting_is_a_clear_error(clean_env: None, tmp_path: Path) -> None:
+    from voicefn.settings import SettingsError
+
+    os.environ["VOICEFN_STATE_STORE"] = "redis"
+    with pytest.raises(SettingsError, match="VOICEFN_STATE_STORE.*sqlite, tablestore"):
+        local_settings("127.0.0.1", 9000, tmp_path / "d")
+
+
+def test_the_default_data_dir_does_not_depend_on_the_working_directory(
+        clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from voicefn_local.manifest import default_s_yaml_path
+
+    monkeypatch.chdir(tmp_path)
+    settings = local_settings("127.0.0.1", 9000)
+    assert settings.data_dir == default_s_yaml_path().resolve().parent / ".voicefn"
 
 
 def test_two_data_dirs_get_two_jwt_secrets(clean_env: None, tmp_path: Path) -> None:
     from voicefn.auth.jwt import local_jwt_secret
-    from voicefn.settings import get_settings
 
-    configure_local_env("127.0.0.1", 8000, tmp_path / "one")
-    first = local_jwt_secret(get_settings())
-    del os.environ["VOICEFN_DATA_DIR"]
-    configure_local_env("127.0.0.1", 8000, tmp_path / "two")
-    second = local_jwt_secret(get_settings())
+    first = local_jwt_secret(local_settings("127.0.0.1", 8000, tmp_path / "one"))
+    second = local_jwt_secret(local_settings("127.0.0.1", 8000, tmp_path / "two"))
     assert first != second and len(first) >= 32 and len(second) >= 32
 
 
@@ -395,15 +417,15 @@ def test_two_data_dirs_get_two_jwt_secrets(clean_env: None, tmp_path: Path) -> N
 def _real_app(tmp_path: Path, module: str) -> Any:
     if importlib.util.find_spec(module) is None:
         pytest.skip(f"{module} does not exist yet")
-    configure_local_env("127.0.0.1", 8000, tmp_path / "data")
-    return build_local_app(load_manifest(), mount_dashscope=False)
+    services = configure_local_env("127.0.0.1", 8000, tmp_path / "data")
+    return build_local_app(load_manifest(), services=services, mount_dashscope=False)
 
 
 def _bearer(user: str) -> dict[str, str]:
     from voicefn.auth.jwt import issue_token, local_jwt_secret
-    from voicefn.settings import get_settings
+    from voicefn.services import get_services
 
-    return {"Authorization": f"Bearer {issue_token(user, local_jwt_secret(get_settings()))}"}
+    return {"Authorization": f"Bearer {issue_token(user, local_jwt_secret(get_services().settings))}"}
 
 
 def test_the_account_function_behind_the_local_app(clean_env: None, tmp_path: Path) -> None:

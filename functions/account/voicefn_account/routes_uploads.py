@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from voicefn.auth.principal import Principal
-from voicefn.services import get_services
 from voicefn.uploads import create_ticket, get_ticket_public
 from voicefn.web.app import ok
-from voicefn.web.deps import current_principal
+from voicefn.web.deps import PrincipalDep, ServicesDep
 from voicefn.web.routing import plain_router
 
 router = plain_router(prefix="/api/audio", tags=["uploads"])
@@ -33,12 +30,12 @@ class UploadTicketBody(BaseModel):
 
 
 @router.post("/uploads", summary="Get a signed upload ticket (OSS PostObject form and presigned PUT URL)")
-async def create_upload(body: UploadTicketBody, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
-    ticket = await create_ticket(get_services(), principal, purpose=body.purpose, filename=body.filename,
+async def create_upload(body: UploadTicketBody, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
+    ticket = await create_ticket(services, principal, purpose=body.purpose, filename=body.filename,
                                  content_type=body.content_type, size=body.size, callback_url=body.callback_url)
     return ok(ticket)
 
 
 @router.get("/uploads/{ticket_id}", summary="Your upload's status and, once its event was handled, its task")
-async def get_upload(ticket_id: str, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
-    return ok(await get_ticket_public(get_services(), principal, ticket_id))
+async def get_upload(ticket_id: str, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
+    return ok(await get_ticket_public(services, principal, ticket_id))

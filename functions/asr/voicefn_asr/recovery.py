@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from voicefn import jobs
 from voicefn.asr.transcription import KIND
-from voicefn.services import get_services
 
 import voicefn_asr.jobs  # noqa: F401 - declares the job that resume() queues
 
 
-async def resume_unfinished(limit: int = 500) -> int:
-    return await jobs.resume(get_services(), kinds=(KIND,), limit=limit)
+from voicefn.services import Services, get_services
+
+
+async def resume_unfinished(limit: int = 500, services: Services | None = None) -> int:
+    return await jobs.resume(services or get_services(), kinds=(KIND,), limit=limit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from voicefn.services import Services
 from voicefn.web.app import build_app
 
 DESCRIPTION = """Text to speech: seed 003's `/api/audio/tts/*` (JSON envelope), seed 000's `/api/tts`
@@ -18,7 +19,8 @@ You receive `{"type": "started"}`, binary audio frames as they are synthesized, 
 `{"type": "error", "code", "message"}` and a close."""
 
 
-def create_app() -> FastAPI:
+def create_app(services: Services | None = None) -> FastAPI:
+    """The app, on ``services`` (default: the instance's, ``get_services()``)."""
     from voicefn.web.invoke import invoke_router
     from voicefn_tts.routes import long, openai, seed000, stream_ws, synthesize
 
@@ -29,4 +31,4 @@ def create_app() -> FastAPI:
 
     return build_app(title="voicefn tts", description=DESCRIPTION,
                      routers=[synthesize.router, long.router, stream_ws.router, seed000.router,
-                              openai.router, invoke_router(handle_job)])
+                              openai.router, invoke_router(handle_job)], services=services)

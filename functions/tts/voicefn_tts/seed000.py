@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from voicefn.auth.principal import Principal
@@ -11,6 +10,7 @@ from voicefn.catalog.voices import get_voice
 from voicefn.errors import ApiError
 from voicefn.history import record_history
 from voicefn.services import Services
+from voicefn.settings import Settings
 from voicefn.tasks import report_progress, succeed_task
 from voicefn.text.split import pack_segments
 from voicefn.tts.service import gather_bounded
@@ -23,9 +23,9 @@ LANGUAGE_TYPES = ("Auto", "Chinese", "English", "German", "Italian", "Portuguese
 MAX_SEGMENT_AUDIO_BYTES = 50 * 1024 * 1024
 
 
-def seed000_model() -> str:
-    """seed 000's DASHSCOPE_TTS_MODEL, defaulting to qwen3-tts-flash."""
-    return os.environ.get("DASHSCOPE_TTS_MODEL") or "qwen3-tts-flash"
+def seed000_model(settings: Settings) -> str:
+    """seed 000's DASHSCOPE_TTS_MODEL (``settings.seed000_tts_model``), default qwen3-tts-flash."""
+    return settings.seed000_tts_model
 
 
 def check_request(text: str, voice: str, language_type: str) -> None:

@@ -15,17 +15,23 @@ ASR_ENGINE_ENV = "VOICEFN_FAKE_ASR_ENGINE"
 DATA_DIR_ENV = "VOICEFN_DATA_DIR"
 
 
+# defaults come from voicefn's settings (the one module that reads the environment)
 def _default_engine() -> str:
-    return os.environ.get(ENGINE_ENV) or "espeak"
+    from voicefn.settings import load_settings
+
+    return load_settings().emulator_engine or "espeak"
 
 
 def _default_asr_engine() -> str | None:
-    return os.environ.get(ASR_ENGINE_ENV) or None
+    from voicefn.settings import load_settings
+
+    return load_settings().emulator_asr_engine
 
 
 def _default_data_dir() -> Path | None:
-    base = os.environ.get(DATA_DIR_ENV)
-    return Path(base).expanduser() / "dashscope" if base else None
+    from voicefn.settings import env_is_set, load_settings
+
+    return load_settings().data_dir.expanduser() / "dashscope" if env_is_set(DATA_DIR_ENV) else None
 
 
 @dataclass
@@ -61,6 +67,15 @@ class EmulatorConfig:
     # its result file are kept (then queries answer UNKNOWN, as DashScope does after 24 h).
     max_running_tasks: int = 2
     task_ttl_s: int = 86400
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> "EmulatorConfig":
+        """The emulator of a local voicefn: its engines and, under its data dir, its files."""
+        options: dict[str, Any] = {"engine": settings.emulator_engine or "espeak",
+                                   "asr_engine": settings.emulator_asr_engine,
+                                   "data_dir": Path(settings.data_dir).expanduser() / "dashscope"}
+        options.update(overrides)
+        return cls(**options)
 
     def __post_init__(self) -> None:
         if self.asr_engine is None:

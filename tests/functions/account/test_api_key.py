@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.stack import Stack, apply_env
+from tests.stack import Stack
 
 def test_set_status_replace_delete(stack: Stack) -> None:
     with stack.client("key-user") as client:
@@ -32,8 +32,8 @@ def test_key_is_encrypted_at_rest(stack: Stack) -> None:
     assert secret.encode() not in raw
 
 @pytest.mark.usefixtures("no_faults")
-def test_a_user_key_lets_a_user_synthesize_without_the_platform_key(stack: Stack, env_override: dict) -> None:
-    apply_env({"VOICEFN_PLATFORM_KEY_USERS": "nobody"})
+def test_a_user_key_lets_a_user_synthesize_without_the_platform_key(stack: Stack, settings_override) -> None:
+    settings_override(platform_key_users=("nobody",))
     with stack.client("own-key-user") as client:
         refused = client.post("/api/audio/tts/synthesize",
                               json={"model": "cosyvoice-v3-flash", "voice": "longanyang", "text": "自己的密钥。"})

@@ -33,7 +33,8 @@ def test_the_sample_event_for_an_upload_starts_its_transcription(stack: Stack) -
     script(stack, audio, "函数计算的事件。")
     with stack.client("fc-asr-user") as client:
         ticket = client.post("/api/audio/uploads", json={"purpose": "asr", "filename": "a.wav",
-                                                         "content_type": "audio/wav", "size": len(audio)}).json()["data"]
+                                                         "content_type": "audio/wav",
+                                                         "size": len(audio)}).json()["data"]
         # the object lands in the bucket without the local event (as if OSS's notification came later)
         services = get_services()
         info = asyncio.run(services.objects.put(ticket["key"], audio, "audio/wav"))

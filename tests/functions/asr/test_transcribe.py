@@ -105,10 +105,9 @@ def test_transcribe_refuses_bad_input(stack: Stack, body: dict, code: str) -> No
 
 
 @pytest.mark.usefixtures("no_faults")
-def test_a_task_stuck_upstream_ends_failed_at_its_deadline(stack: Stack, env_override: dict) -> None:
-    from tests.stack import apply_env
+def test_a_task_stuck_upstream_ends_failed_at_its_deadline(stack: Stack, settings_override) -> None:
 
-    apply_env({"VOICEFN_ASR_TASK_DEADLINE_S": "3"})
+    settings_override(asr_task_deadline_s=3)
     stack.set_faults([{"match": {"api": "asr_filetrans"}, "fault": {"kind": "stuck"}}])
     with stack.client("stuck-user") as client:
         url = stored_audio(stack, client, "永远不结束。")

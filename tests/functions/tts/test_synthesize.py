@@ -9,7 +9,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from tests.stack import Stack, apply_env
+from tests.stack import Stack
 from voicefn.audio.formats import extension
 from voicefn.audio.probe import audio_info
 from voicefn.billing import billable_characters
@@ -131,8 +131,8 @@ def test_unauthorized_without_or_with_a_bad_token(stack: Stack) -> None:
         assert response.json()["error"] == "UNAUTHORIZED"
 
 
-def test_no_api_key_when_the_platform_key_is_not_allowed(stack: Stack, env_override: dict) -> None:
-    apply_env({"VOICEFN_PLATFORM_KEY_USERS": "someone-else"})
+def test_no_api_key_when_the_platform_key_is_not_allowed(stack: Stack, settings_override) -> None:
+    settings_override(platform_key_users=("someone-else",))
     with stack.client("keyless-user") as client:
         response = synth(client)
     assert response.status_code == 403
@@ -165,8 +165,8 @@ def test_persistent_upstream_faults_are_reported(stack: Stack, fault: dict, stat
 
 
 @pytest.mark.usefixtures("no_faults")
-def test_an_upstream_that_hangs_times_out(stack: Stack, env_override: dict) -> None:
-    apply_env({"VOICEFN_UPSTREAM_TIMEOUT_S": "1", "VOICEFN_UPSTREAM_RETRIES": "0"})
+def test_an_upstream_that_hangs_times_out(stack: Stack, settings_override) -> None:
+    settings_override(upstream_timeout_s=1.0, upstream_retries=0)
     stack.set_faults([{"match": {"api": "tts_ws"}, "fault": {"kind": "latency", "latency_ms": 5000}}])
     with stack.client("timeout-user") as client:
         start = time.perf_counter()

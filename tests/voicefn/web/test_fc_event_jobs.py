@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -11,8 +12,11 @@ from typing import Any
 import pytest
 
 from voicefn.jobs import sign_job, verify_job
-from voicefn.services import get_services, reset_services
+from voicefn.services import Services, get_services, reset_services
+from voicefn.web.app import build_app
+from voicefn.web.deps import ServicesDep  # module level: FastAPI resolves the route's annotations here
 from voicefn.web.fc_event import NoJobHandlerError, is_job_payload, make_event_handler
+from voicefn.web.routing import plain_router
 
 REF = Path(__file__).parent / "fc3_events"
 OSS_EVENT = json.loads((REF / "event-oss.json").read_text())
@@ -161,3 +165,32 @@ def test_a_declared_job_runs_through_the_fc_entry_once(app_factory, services) ->
         h.close()
     assert runs == [1]
     assert asyncio.run(services.state.get_task(task_id))["result"] == {"done": True}
+
+
+def test_the_entry_builds_one_services_and_hands_it_to_every_event(app_factory, env, tmp_path) -> None:
+    """One FC instance, one Services: the app's routes and the job handler see the same adapters."""
+    mine = Services(replace(env, data_dir=tmp_path / "instance"))
+    seen: list[Services] = []
+    router = plain_router()
+
+    @router.get("/api/audio/which")
+    async def which(services: ServicesDep) -> dict[str, str]:
+        seen.append(services)
+        return {"data_dir": str(services.settings.data_dir)}
+
+    def on_job(payload: dict[str, Any]) -> None:
+        seen.append(get_services())
+
+    h = make_event_handler(lambda: build_app(title="t", routers=[router]), on_job=on_job, services=mine)
+    try:
+        event = json.loads(json.dumps(HTTP_EVENT))
+        event["rawPath"] = "/api/audio/which"
+        event["requestContext"]["http"].update(path="/api/audio/which", method="GET")
+        event["body"], event["isBase64Encoded"] = "", False
+        response = h(json.dumps(event), ctx())
+        assert response["statusCode"] == 200, response
+        assert json.loads(response["body"]) == {"data_dir": str(tmp_path / "instance")}
+        h(json.dumps(sign_job(mine, "asr_advance", task_id="t")), ctx())
+        assert seen == [mine, mine] and h.services is mine
+    finally:
+        h.close()

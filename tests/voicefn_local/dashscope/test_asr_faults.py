@@ -78,7 +78,10 @@ def test_sync_fault_matched_on_the_audio_url(asr, files) -> None:
     set_faults(asr, [rule("error", "asr_sync", text_contains="broken")])
     ok = files.put("fine.wav", wav(tone_pcm(0.5)))
     bad = files.put("broken.wav", wav(tone_pcm(0.5)))
-    post = lambda url: httpx.post(f"{asr.base_url}{MULTIMODAL}", json=asr_body(url), headers=KEY)
+
+    def post(url: str) -> httpx.Response:
+        return httpx.post(f"{asr.base_url}{MULTIMODAL}", json=asr_body(url), headers=KEY)
+
     assert post(ok).status_code == 200
     assert post(bad).status_code == 500
 

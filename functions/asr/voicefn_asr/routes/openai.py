@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import PlainTextResponse
 
 from voicefn.asr.intake import MAX_SYNC_BYTES, inspect
 from voicefn.asr.recognize import SYNC_MODELS, check_context, recognize
-from voicefn.auth.principal import Principal
 from voicefn.errors import ApiError
-from voicefn.services import get_services
-from voicefn.web.deps import current_principal
+from voicefn.web.deps import PrincipalDep, ServicesDep
 from voicefn_asr import subtitles
 from voicefn_asr.forms import read_upload
 from voicefn.web.routing import plain_router
@@ -30,7 +28,7 @@ OPENAI_MODELS = {"whisper-1": "qwen3-asr-flash", "gpt-4o-transcribe": "qwen3-asr
                      "file": {"type": "string", "format": "binary"}, "model": {"type": "string"},
                      "language": {"type": "string"}, "prompt": {"type": "string"},
                      "response_format": {"type": "string", "enum": list(subtitles.FORMATS)}}}}}}})
-async def transcriptions(request: Request, principal: Principal = Depends(current_principal)) -> Any:
+async def transcriptions(request: Request, principal: PrincipalDep, services: ServicesDep) -> Any:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError("INVALID_PARAMETER", "send multipart/form-data with file and model")
     form = await request.form(max_files=1, max_fields=20)
@@ -48,7 +46,7 @@ async def transcriptions(request: Request, principal: Principal = Depends(curren
     check_context(prompt)
     data, filename = await read_upload(form.get("file"), max_bytes=MAX_SYNC_BYTES)
     audio = inspect(data, param="file")
-    result = await recognize(get_services(), principal, model=model, audio=audio, language=language,
+    result = await recognize(services, principal, model=model, audio=audio, language=language,
                              context=prompt, source={"file": filename, "api": "openai"})
     duration = round(audio.duration, 3)
     if response_format == "text":

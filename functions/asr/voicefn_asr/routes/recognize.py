@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from fastapi import Depends, Request
+from fastapi import Request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from voicefn.asr.intake import MAX_SYNC_BYTES, decode_base64, fetch_url, inspect
 from voicefn.asr.recognize import check_context, check_model, recognize
 from voicefn.asr.transcription import redact_url
-from voicefn.auth.principal import Principal
 from voicefn.catalog.models import asr_models
 from voicefn.errors import ApiError
-from voicefn.services import get_services
 from voicefn.web.app import ok
-from voicefn.web.deps import current_principal
+from voicefn.web.deps import PrincipalDep, ServicesDep
 from voicefn_asr.forms import form_bool, read_upload
 from voicefn.web.routing import plain_router
 
@@ -38,15 +36,15 @@ async def models() -> dict[str, Any]:
     return ok([m.to_public() for m in asr_models()])
 
 
-@router.post("/recognize", summary="Recognize up to 60 s of audio (JSON with audio_url/audio_base64, or multipart file)",
+@router.post("/recognize",
+             summary="Recognize up to 60 s of audio (JSON with audio_url/audio_base64, or multipart file)",
              openapi_extra={"requestBody": {"content": {
                  "application/json": {"schema": RecognizeJson.model_json_schema()},
                  "multipart/form-data": {"schema": {"type": "object", "required": ["model", "file"], "properties": {
                      "model": {"type": "string"}, "file": {"type": "string", "format": "binary"},
                      "language": {"type": "string"}, "enable_itn": {"type": "boolean"},
                      "context": {"type": "string"}}}}}}})
-async def recognize_route(request: Request, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
-    services = get_services()
+async def recognize_route(request: Request, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=10)
         model = str(form.get("model") or "")

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from voicefn.asr.transcription import check_file_url, check_model, create_transcription, public_transcription, refresh
-from voicefn.auth.principal import Principal
 from voicefn.errors import ApiError
-from voicefn.services import get_services
 from voicefn.tasks import owned_task
 from voicefn.web.app import ok
-from voicefn.web.deps import current_principal
+from voicefn.web.deps import PrincipalDep, ServicesDep
 from voicefn_asr.jobs import submit_transcription_job
 from voicefn.web.routing import plain_router
 
@@ -33,11 +30,10 @@ class TranscribeRequest(BaseModel):
 
 
 @router.post("/transcribe", summary="Transcribe a long audio file asynchronously")
-async def transcribe(body: TranscribeRequest, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+async def transcribe(body: TranscribeRequest, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     from voicefn.apikeys import resolve_api_key
     from voicefn.net.ssrf import require_public_url
 
-    services = get_services()
     check_model(body.model)
     if not body.channel_id or any(c < 0 or c > 15 for c in body.channel_id):
         raise ApiError("INVALID_PARAMETER", "channel_id must list track indexes 0–15", param="channel_id")
@@ -53,7 +49,6 @@ async def transcribe(body: TranscribeRequest, principal: Principal = Depends(cur
 
 
 @router.get("/task/{task_id}", summary="Status and result of a transcription task")
-async def get_task(task_id: str, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
-    services = get_services()
+async def get_task(task_id: str, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     task = await owned_task(services.state, task_id, principal.user_id, kind_prefix="asr")
     return ok(public_transcription(await refresh(services, task)))

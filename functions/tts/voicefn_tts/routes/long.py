@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends
 
-from voicefn.auth.principal import Principal
-from voicefn.services import get_services
 from voicefn.web.app import ok
-from voicefn.web.deps import current_principal
+from voicefn.web.deps import PrincipalDep, ServicesDep
 from voicefn.web.routing import plain_router
 from voicefn_tts.schemas import SynthesizeLongRequest
 
@@ -19,12 +16,11 @@ router = plain_router(prefix="/api/audio/tts", tags=["tts (seed 003)"])
 @router.post("/synthesize-long",
              summary="Synthesize long text (split, concurrent, merged); async=true returns a task id")
 async def synthesize_long_route(body: SynthesizeLongRequest,
-                                principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+                                principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     from voicefn.tasks import create_task, principal_record
     from voicefn.tts.long import prepare_long, synthesize_long
     from voicefn_tts.jobs import TTS_LONG, submit_job
 
-    services = get_services()
     params = body.params()
     api_key = await prepare_long(services, principal, params)
     if not body.run_async:
@@ -37,8 +33,8 @@ async def synthesize_long_route(body: SynthesizeLongRequest,
 
 
 @router.get("/task/{task_id}", summary="Progress and result of a long-synthesis task")
-async def get_task(task_id: str, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+async def get_task(task_id: str, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     from voicefn.tasks import owned_task, public_task
 
-    task = await owned_task(get_services().state, task_id, principal.user_id, kind_prefix="tts")
+    task = await owned_task(services.state, task_id, principal.user_id, kind_prefix="tts")
     return ok(public_task(task))

@@ -7,12 +7,9 @@ import json
 import time
 from typing import Any, AsyncIterator
 
-from fastapi import Depends
 from fastapi.responses import Response, StreamingResponse
 
-from voicefn.auth.principal import Principal
-from voicefn.services import get_services
-from voicefn.web.deps import current_principal
+from voicefn.web.deps import PrincipalDep, ServicesDep
 from voicefn.web.routing import plain_router
 from voicefn_tts.schemas import OpenAISpeechRequest
 
@@ -23,12 +20,12 @@ MEDIA_TYPES = {"mp3": "audio/mpeg", "opus": "audio/ogg", "wav": "audio/wav", "pc
 
 
 @router.post("/speech", summary="OpenAI-compatible text to speech (streams the audio)")
-async def speech(body: OpenAISpeechRequest, principal: Principal = Depends(current_principal)) -> Any:
+async def speech(body: OpenAISpeechRequest, principal: PrincipalDep, services: ServicesDep) -> Any:
     from voicefn.tts.streaming import open_stream
     from voicefn_tts.openai_speech import MAX_INPUT_CHARS, SAMPLE_RATE, to_params
 
     params, pieces = to_params(body)
-    audio = await open_stream(get_services(), principal, params, texts=pieces, max_chars=MAX_INPUT_CHARS)
+    audio = await open_stream(services, principal, params, texts=pieces, max_chars=MAX_INPUT_CHARS)
     if body.response_format == "flac":
         # FLAC needs the whole signal to write its header: transcode once the wav is complete.
         from voicefn.audio.encode import transcode

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends
 
-from voicefn.auth.principal import Principal
-from voicefn.services import get_services
-from voicefn.web.deps import current_principal
+from voicefn.web.deps import PrincipalDep, ServicesDep
 from voicefn.web.routing import plain_router
 from voicefn_tts.schemas import Seed000TtsRequest
 
@@ -16,16 +13,15 @@ router = plain_router(tags=["tts (seed 000)"])
 
 
 @router.post("/api/tts", summary="Start a Qwen TTS task (seed 000)")
-async def create_tts_task(body: Seed000TtsRequest, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+async def create_tts_task(body: Seed000TtsRequest, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     from voicefn.tasks import create_task, principal_record
     from voicefn_tts.jobs import TTS_SEED000, submit_job
     from voicefn_tts.seed000 import check_request, seed000_model
     from voicefn.apikeys import resolve_api_key
 
-    services = get_services()
     check_request(body.text, body.voice, body.language_type)
     await resolve_api_key(principal, services)  # fail now (InvalidApiKey), not in the background
-    model = seed000_model()
+    model = seed000_model(services.settings)
     task = await create_task(services.state, owner=principal.user_id, kind=TTS_SEED000,
                              request={**body.model_dump(), "model": model,
                                       "principal": principal_record(principal)})
@@ -35,11 +31,10 @@ async def create_tts_task(body: Seed000TtsRequest, principal: Principal = Depend
 
 
 @router.get("/api/tts/audio/{task_id}", summary="Status and audio URL of a TTS task (seed 000)")
-async def get_tts_audio(task_id: str, principal: Principal = Depends(current_principal)) -> dict[str, Any]:
+async def get_tts_audio(task_id: str, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     from voicefn.tasks import owned_task
     from voicefn_tts.jobs import TTS_SEED000
     from voicefn_tts.seed000 import public_status
 
-    services = get_services()
     task = await owned_task(services.state, task_id, principal.user_id, kind_prefix=TTS_SEED000)
     return public_status(task, services)

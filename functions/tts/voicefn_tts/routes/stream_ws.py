@@ -20,8 +20,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from voicefn.errors import ApiError
 from voicefn.logging import get_logger
-from voicefn.services import get_services
-from voicefn.web.deps import principal_from_websocket
+from voicefn.web.deps import ServicesDep, principal_from_websocket
 from voicefn.web.routing import plain_router
 
 if TYPE_CHECKING:
@@ -55,13 +54,12 @@ async def _send_error(ws: WebSocket, err: ApiError) -> None:
 
 
 @router.websocket("/api/audio/tts/stream")
-async def tts_stream(ws: WebSocket) -> None:
+async def tts_stream(ws: WebSocket, services: ServicesDep) -> None:
     from voicefn.dashscope.errors import UpstreamError, to_api_error
     from voicefn.tts.service import TtsService
     from voicefn.tts.streaming import _session_args
 
     await ws.accept()
-    services = get_services()
     try:
         principal = principal_from_websocket(ws)
         params = _params_from_query(ws)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Depends, Header
+from fastapi import Header
 from fastapi.responses import StreamingResponse
 
-from voicefn.auth.principal import Principal
-from voicefn.services import get_services
 from voicefn.web.app import ok
-from voicefn.web.deps import current_principal
+from voicefn.web.deps import PrincipalDep, ServicesDep
 from voicefn.web.routing import plain_router
 from voicefn_tts.schemas import SynthesizeRequest
 
@@ -18,13 +16,12 @@ router = plain_router(prefix="/api/audio/tts", tags=["tts (seed 003)"])
 
 
 @router.post("/synthesize", summary="Synthesize text (stream=false stores the audio; stream=true streams it)")
-async def synthesize(body: SynthesizeRequest, principal: Principal = Depends(current_principal),
+async def synthesize(body: SynthesizeRequest, principal: PrincipalDep, services: ServicesDep,
                      idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Any:
     from voicefn.tts.service import TtsService
     from voicefn.tts.streaming import open_stream
 
     params = body.params()
-    services = get_services()
     if body.stream:
         audio = await open_stream(services, principal, params)
         return StreamingResponse(audio.chunks(), media_type=audio.media_type, headers=audio.headers)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
+from voicefn import clock
 from voicefn.auth.principal import Principal
 from voicefn.errors import ApiError
 from voicefn.services import Services
@@ -44,7 +44,7 @@ async def store_user_key(principal: Principal, services: Services, api_key: str)
     from voicefn.secrets import mask
 
     key = validate_key_shape(api_key)
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = clock.utc_now()
     record = {"ciphertext": services.vault.encrypt(key, principal.user_id), "masked": mask(key),
               "updated_at": now}
     await services.state.put_user_settings(principal.user_id, {SETTINGS_FIELD: record})

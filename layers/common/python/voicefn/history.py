@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+from voicefn import clock
+from voicefn.records.history import HistoryItem, HistoryType
 from voicefn.storage.objects import ObjectStore
 from voicefn.storage.state import StateStore
 
@@ -15,8 +16,8 @@ OUTPUT_URL_TTL_S = 24 * 3600
 _MAX_INPUT_TEXT = 500  # history keeps a preview of long inputs, not whole books
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+# the one UTC clock (kept under this name: tasks and transcriptions import it from here)
+utc_now = clock.utc_now
 
 
 def input_preview(fields: dict[str, Any]) -> dict[str, Any]:
@@ -35,37 +36,32 @@ async def record_history(state: StateStore, user_id: str, *, type: str, model: s
                          duration: float | None = None, status: str | None = None,
                          extra: dict[str, Any] | None = None,
                          idempotency_key: str | None = None) -> int:
-    record: dict[str, Any] = {
-        "type": type,
-        "model_name": model,
-        "input_data": json.dumps(input_preview(input), ensure_ascii=False),
-        "output_key": output_key,
-        "output_text": output_text,
-        "voice_id": voice_id,
-        "duration": duration,
-        "bill": str(bill),
-        "status": status,
-        "created_at": utc_now(),
-    }
-    if extra:
-        record.update(extra)
-    return await state.add_history(user_id, {k: v for k, v in record.items() if v is not None},
-                                   idempotency_key=idempotency_key)
+    item = HistoryItem(
+        type=HistoryType.parse(type), model_name=model,
+        input_data=json.dumps(input_preview(input), ensure_ascii=False), bill=str(bill),
+        output_key=output_key, output_text=output_text, voice_id=voice_id, duration=duration,
+        status=status, extra=dict(extra or {}))
+    row = item.to_row()
+    if extra:  # as before: extra fields may also replace the named ones
+        row.update({k: v for k, v in extra.items() if v is not None})
+    return await state.add_history(user_id, row, idempotency_key=idempotency_key)
 
 
 def public_item(row: dict[str, Any], objects: ObjectStore) -> dict[str, Any]:
     """seed 003's AudioHistoryItem; output URLs are signed at read time (they expire)."""
+    record = HistoryItem.from_row(row)
     item: dict[str, Any] = {
-        "id": row["id"],
-        "type": row.get("type"),
-        "model_name": row.get("model_name"),
-        "input_data": row.get("input_data", "{}"),
-        "bill": row.get("bill", "0"),
-        "created_at": row.get("created_at"),
+        "id": record.id,
+        "type": record.type.value,
+        "model_name": record.model_name,
+        "input_data": record.input_data,
+        "bill": record.bill,
+        "created_at": record.created_at,
     }
-    if row.get("output_key"):
-        item["output_url"] = objects.signed_get_url(row["output_key"], OUTPUT_URL_TTL_S)
+    if record.output_key:
+        item["output_url"] = objects.signed_get_url(record.output_key, OUTPUT_URL_TTL_S)
     for name in ("output_text", "voice_id", "duration", "status"):
-        if row.get(name) is not None:
-            item[name] = row[name]
+        value = getattr(record, name)
+        if value is not None:
+            item[name] = value
     return item

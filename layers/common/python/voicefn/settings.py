@@ -1,45 +1,101 @@
-"""Every setting, read from the environment in one place.
+"""Every setting, read from the environment in one place, and checked as it is read.
 
-Functions never read ``os.environ`` themselves: they call :func:`get_settings`, which is cached
-per process (one FC instance), and tests call :func:`reset_settings` after changing the env.
+No other module reads ``os.environ``: the FC entry (or the local runtime) calls
+:func:`load_settings` once, builds one :class:`voicefn.services.Services` from it and hands that to
+the app. A value that cannot be right (``VOICEFN_TTS_MAX_CHARS=ten``, ``VOICEFN_STATE_STORE=redis``)
+raises :class:`SettingsError` naming the variable and what it accepts, so a misconfigured function
+fails at startup instead of on some later request.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+__all__ = ["Settings", "SettingsError", "load_settings", "env_is_set", "get_settings", "reset_settings",
+           "RUNTIMES", "OBJECT_STORES", "STATE_STORES", "INVOKERS", "LOG_LEVELS"]
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = _env(name)
-    return int(raw) if raw is not None else default
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = _env(name)
-    return float(raw) if raw is not None else default
+RUNTIMES = ("local", "cloud")
+OBJECT_STORES = ("local", "oss")
+STATE_STORES = ("sqlite", "tablestore")
+INVOKERS = ("inprocess", "fc")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-def _env_list(name: str, default: str = "") -> tuple[str, ...]:
-    raw = _env(name, default) or ""
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
+class SettingsError(ValueError):
+    """A variable holds a value voicefn cannot use; the message names it and the allowed values."""
+
+    def __init__(self, variable: str, value: str, expected: str) -> None:
+        super().__init__(f"{variable}={value!r} is not valid: expected {expected}")
+        self.variable = variable
+        self.value = value
+        self.expected = expected
 
 
-def _service_keys(raw: str | None) -> dict[str, str]:
-    """``VOICEFN_SERVICE_KEYS="billing:sk-abc,crm:sk-def"`` -> {key: service name}."""
-    keys: dict[str, str] = {}
-    for item in (raw or "").split(","):
-        name, sep, key = item.strip().partition(":")
-        if sep and name and key:
-            keys[key] = name
-    return keys
+class _Env:
+    """Typed, validated reads from one mapping (``os.environ`` unless a test passes its own)."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self._environ.get(name)
+        return value if value else default
+
+    def url(self, name: str, default: str) -> str:
+        return (self.text(name, default) or default).rstrip("/")
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str, *, upper: bool = False) -> str:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        value = raw.strip().upper() if upper else raw.strip()
+        if value not in allowed:
+            raise SettingsError(name, raw, "one of " + ", ".join(allowed))
+        return value
+
+    def whole(self, name: str, default: int, *, minimum: int = 0) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise SettingsError(name, raw, f"a whole number >= {minimum}") from None
+        if value < minimum:
+            raise SettingsError(name, raw, f"a whole number >= {minimum}")
+        return value
+
+    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise SettingsError(name, raw, f"a number >= {minimum:g}") from None
+        if not value >= minimum or value == float("inf"):  # also refuses nan
+            raise SettingsError(name, raw, f"a finite number >= {minimum:g}")
+        return value
+
+    def items(self, name: str, default: str = "") -> tuple[str, ...]:
+        raw = self.text(name, default) or ""
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+    def service_keys(self, name: str) -> dict[str, str]:
+        """``VOICEFN_SERVICE_KEYS="billing:sk-abc,crm:sk-def"`` -> {key: service name}."""
+        keys: dict[str, str] = {}
+        for item in (self.text(name) or "").split(","):
+            if not item.strip():
+                continue
+            service, sep, key = item.strip().partition(":")
+            if not (sep and service and key):
+                raise SettingsError(name, "<hidden>", "comma-separated name:key pairs")
+            keys[key] = service
+        return keys
 
 
 @dataclass(frozen=True)
@@ -50,14 +106,14 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:8000"
 
     # auth
-    jwt_secret: str | None = None
+    jwt_secret: str | None = field(default=None, repr=False)
     jwt_public_key: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
-    service_keys: dict[str, str] = field(default_factory=dict)
+    service_keys: dict[str, str] = field(default_factory=dict, repr=False)
 
     # DashScope
-    platform_api_key: str | None = None
+    platform_api_key: str | None = field(default=None, repr=False)
     platform_key_users: tuple[str, ...] = ()
     dashscope_http_url: str = "https://dashscope.aliyuncs.com/api/v1"
     dashscope_ws_url: str = "wss://dashscope.aliyuncs.com/api-ws/v1/inference"
@@ -65,10 +121,16 @@ class Settings:
     upstream_timeout_s: float = 30.0
     upstream_retries: int = 2
     upstream_retry_budget_s: float = 20.0
+    # seed 000's DASHSCOPE_TTS_MODEL: the model behind POST /api/tts
+    seed000_tts_model: str = "qwen3-tts-flash"
 
     # secrets
-    master_key: str | None = None
-    callback_secret: str | None = None
+    master_key: str | None = field(default=None, repr=False)
+    callback_secret: str | None = field(default=None, repr=False)
+    # the function role's STS credentials, which FC injects as ALIBABA_CLOUD_* (OSS, Tablestore, FC)
+    access_key_id: str | None = field(default=None, repr=False)
+    access_key_secret: str | None = field(default=None, repr=False)
+    security_token: str | None = field(default=None, repr=False)
 
     # adapters
     object_store: str = "local"
@@ -82,6 +144,8 @@ class Settings:
     fc_account_id: str | None = None
     fc_region: str | None = None
     fc_function_prefix: str = "voicefn-"
+    # the web function's port (FC custom runtime: FC_CUSTOM_LISTEN_PORT, 9000 by default)
+    listen_port: int = 9000
 
     # product limits
     cors_origins: tuple[str, ...] = ("*",)
@@ -91,6 +155,10 @@ class Settings:
     stream_queue_chunks: int = 32
     asr_task_deadline_s: int = 6 * 3600
     log_level: str = "INFO"
+
+    # the embedded DashScope's engines (local runtime only; None = its own default)
+    emulator_engine: str | None = None
+    emulator_asr_engine: str | None = None
 
     @property
     def objects_dir(self) -> Path:
@@ -104,55 +172,87 @@ class Settings:
     def local_key_file(self) -> Path:
         return self.data_dir / "master.key"
 
+    def role_credentials(self, environ: Mapping[str, str] | None = None) -> tuple[str | None, str | None, str | None]:
+        """(key id, secret, STS token): these settings', or those in ``environ`` when given (tests)."""
+        if environ is None:
+            return self.access_key_id, self.access_key_secret, self.security_token
+        return (environ.get("ALIBABA_CLOUD_ACCESS_KEY_ID") or None,
+                environ.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET") or None,
+                environ.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None)
 
-def load_settings() -> Settings:
-    runtime = _env("VOICEFN_RUNTIME") or ("cloud" if _env("FC_FUNCTION_NAME") else "local")
+
+def env_is_set(name: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the environment sets ``name`` to something non-empty (defaults that yield to it)."""
+    return bool((os.environ if environ is None else environ).get(name))
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *,
+                  defaults: Mapping[str, str] | None = None) -> Settings:
+    """Read and check every setting; raises :class:`SettingsError` on the first bad value.
+
+    ``defaults`` are variable values used where the environment sets none (the local runtime's
+    embedded DashScope URLs, say): the same names and checks, so a default cannot bypass them.
+    """
+    source = os.environ if environ is None else environ
+    if defaults:
+        source = {**defaults, **{k: v for k, v in source.items() if v}}
+    env = _Env(source)
+    runtime = env.choice("VOICEFN_RUNTIME", RUNTIMES, "cloud" if env.text("FC_FUNCTION_NAME") else "local")
     cloud = runtime == "cloud"
     return Settings(
         runtime=runtime,
-        data_dir=Path(_env("VOICEFN_DATA_DIR", ".voicefn") or ".voicefn"),
-        public_base_url=(_env("VOICEFN_PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
-        jwt_secret=_env("VOICEFN_JWT_SECRET"),
-        jwt_public_key=_env("VOICEFN_JWT_PUBLIC_KEY"),
-        jwt_issuer=_env("VOICEFN_JWT_ISSUER"),
-        jwt_audience=_env("VOICEFN_JWT_AUDIENCE"),
-        service_keys=_service_keys(_env("VOICEFN_SERVICE_KEYS")),
-        platform_api_key=_env("DASHSCOPE_API_KEY"),
-        platform_key_users=_env_list("VOICEFN_PLATFORM_KEY_USERS"),
-        dashscope_http_url=(_env("DASHSCOPE_HTTP_BASE_URL", Settings.dashscope_http_url) or "").rstrip("/"),
-        dashscope_ws_url=(_env("DASHSCOPE_WEBSOCKET_BASE_URL", Settings.dashscope_ws_url) or "").rstrip("/"),
-        dashscope_compat_url=(_env("DASHSCOPE_COMPATIBLE_BASE_URL", Settings.dashscope_compat_url) or "").rstrip("/"),
-        upstream_timeout_s=_env_float("VOICEFN_UPSTREAM_TIMEOUT_S", 30.0),
-        upstream_retries=_env_int("VOICEFN_UPSTREAM_RETRIES", 2),
-        upstream_retry_budget_s=_env_float("VOICEFN_UPSTREAM_RETRY_BUDGET_S", 20.0),
-        master_key=_env("VOICEFN_MASTER_KEY"),
-        callback_secret=_env("VOICEFN_CALLBACK_SECRET"),
-        object_store=_env("VOICEFN_OBJECT_STORE", "oss" if cloud else "local") or "local",
-        state_store=_env("VOICEFN_STATE_STORE", "tablestore" if cloud else "sqlite") or "sqlite",
-        invoker=_env("VOICEFN_INVOKER", "fc" if cloud else "inprocess") or "inprocess",
-        oss_bucket=_env("OSS_BUCKET", "voicefn-local") or "voicefn-local",
-        oss_endpoint=_env("OSS_ENDPOINT"),
-        oss_public_endpoint=_env("OSS_PUBLIC_ENDPOINT"),
-        ots_endpoint=_env("OTS_ENDPOINT"),
-        ots_instance=_env("OTS_INSTANCE"),
-        fc_account_id=_env("FC_ACCOUNT_ID"),
-        fc_region=_env("FC_REGION"),
-        fc_function_prefix=_env("VOICEFN_FUNCTION_PREFIX", "voicefn-") or "",
-        cors_origins=_env_list("VOICEFN_CORS_ORIGINS", "*"),
-        tts_max_chars=_env_int("VOICEFN_TTS_MAX_CHARS", 2000),
-        tts_long_max_chars=_env_int("VOICEFN_TTS_LONG_MAX_CHARS", 200_000),
-        tts_long_concurrency=_env_int("VOICEFN_TTS_LONG_CONCURRENCY", 4),
-        stream_queue_chunks=_env_int("VOICEFN_STREAM_QUEUE_CHUNKS", 32),
-        asr_task_deadline_s=_env_int("VOICEFN_ASR_TASK_DEADLINE_S", 6 * 3600),
-        log_level=_env("VOICEFN_LOG_LEVEL", "INFO") or "INFO",
+        data_dir=Path(env.text("VOICEFN_DATA_DIR", ".voicefn") or ".voicefn"),
+        public_base_url=env.url("VOICEFN_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+        jwt_secret=env.text("VOICEFN_JWT_SECRET"),
+        jwt_public_key=env.text("VOICEFN_JWT_PUBLIC_KEY"),
+        jwt_issuer=env.text("VOICEFN_JWT_ISSUER"),
+        jwt_audience=env.text("VOICEFN_JWT_AUDIENCE"),
+        service_keys=env.service_keys("VOICEFN_SERVICE_KEYS"),
+        platform_api_key=env.text("DASHSCOPE_API_KEY"),
+        platform_key_users=env.items("VOICEFN_PLATFORM_KEY_USERS"),
+        dashscope_http_url=env.url("DASHSCOPE_HTTP_BASE_URL", Settings.dashscope_http_url),
+        dashscope_ws_url=env.url("DASHSCOPE_WEBSOCKET_BASE_URL", Settings.dashscope_ws_url),
+        dashscope_compat_url=env.url("DASHSCOPE_COMPATIBLE_BASE_URL", Settings.dashscope_compat_url),
+        upstream_timeout_s=env.number("VOICEFN_UPSTREAM_TIMEOUT_S", 30.0, minimum=0.001),
+        upstream_retries=env.whole("VOICEFN_UPSTREAM_RETRIES", 2),
+        upstream_retry_budget_s=env.number("VOICEFN_UPSTREAM_RETRY_BUDGET_S", 20.0),
+        seed000_tts_model=env.text("DASHSCOPE_TTS_MODEL", Settings.seed000_tts_model) or Settings.seed000_tts_model,
+        master_key=env.text("VOICEFN_MASTER_KEY"),
+        callback_secret=env.text("VOICEFN_CALLBACK_SECRET"),
+        access_key_id=env.text("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+        access_key_secret=env.text("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+        security_token=env.text("ALIBABA_CLOUD_SECURITY_TOKEN"),
+        object_store=env.choice("VOICEFN_OBJECT_STORE", OBJECT_STORES, "oss" if cloud else "local"),
+        state_store=env.choice("VOICEFN_STATE_STORE", STATE_STORES, "tablestore" if cloud else "sqlite"),
+        invoker=env.choice("VOICEFN_INVOKER", INVOKERS, "fc" if cloud else "inprocess"),
+        oss_bucket=env.text("OSS_BUCKET", "voicefn-local") or "voicefn-local",
+        oss_endpoint=env.text("OSS_ENDPOINT"),
+        oss_public_endpoint=env.text("OSS_PUBLIC_ENDPOINT"),
+        ots_endpoint=env.text("OTS_ENDPOINT"),
+        ots_instance=env.text("OTS_INSTANCE"),
+        fc_account_id=env.text("FC_ACCOUNT_ID"),
+        fc_region=env.text("FC_REGION"),
+        fc_function_prefix=env.text("VOICEFN_FUNCTION_PREFIX", "voicefn-") or "",
+        listen_port=env.whole("FC_CUSTOM_LISTEN_PORT", 9000, minimum=1),
+        cors_origins=env.items("VOICEFN_CORS_ORIGINS", "*"),
+        tts_max_chars=env.whole("VOICEFN_TTS_MAX_CHARS", 2000, minimum=1),
+        tts_long_max_chars=env.whole("VOICEFN_TTS_LONG_MAX_CHARS", 200_000, minimum=1),
+        tts_long_concurrency=env.whole("VOICEFN_TTS_LONG_CONCURRENCY", 4, minimum=1),
+        stream_queue_chunks=env.whole("VOICEFN_STREAM_QUEUE_CHUNKS", 32, minimum=1),
+        asr_task_deadline_s=env.whole("VOICEFN_ASR_TASK_DEADLINE_S", 6 * 3600, minimum=1),
+        log_level=env.choice("VOICEFN_LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
+        # names checked by the emulator itself, which owns the list of engines
+        emulator_engine=env.text("VOICEFN_FAKE_ENGINE"),
+        emulator_asr_engine=env.text("VOICEFN_FAKE_ASR_ENGINE"),
     )
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """The environment's settings, read once per process (FC instance)."""
     return load_settings()
 
 
 def reset_settings() -> None:
-    """Forget the cached settings (tests change the environment)."""
+    """Forget the cached settings (tests that change the environment)."""
     get_settings.cache_clear()

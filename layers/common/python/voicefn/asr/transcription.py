@@ -79,7 +79,8 @@ async def create_transcription(services: Services, principal: Principal, *, mode
                "principal": principal_record(principal)}
     task = await create_task(services.state, owner=principal.user_id, kind=KIND, request=request, task_id=task_id)
     if task.get("record_id") is None:
-        shown = {"file_url": redact_url(source["file_url"])} if "file_url" in source else {"object_key": source.get("object_key")}
+        shown = ({"file_url": redact_url(source["file_url"])} if "file_url" in source
+                 else {"object_key": source.get("object_key")})
         record_id = await record_history(
             services.state, principal.user_id, type="asr", model=model, input={**shown, **(origin or {})},
             bill="0", status="PENDING", extra={"task_id": task["task_id"]}, idempotency_key=f"task:{task['task_id']}")

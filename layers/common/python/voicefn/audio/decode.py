@@ -6,6 +6,8 @@ libsndfile (mpg123 for mp3, libopus, libvorbis, libFLAC), imported lazily.
 
 from __future__ import annotations
 
+from typing import Any
+
 from voicefn.audio import wav
 from voicefn.audio.errors import InvalidAudio, UnsupportedAudio
 from voicefn.audio.formats import detect_format
@@ -76,7 +78,7 @@ def _decode_soundfile(data: bytes) -> tuple[bytes, int]:
     return samples.astype("<i2").tobytes(), rate
 
 
-def _read_unknown_length(f):  # f: soundfile.SoundFile
+def _read_unknown_length(f: Any) -> Any:  # f: soundfile.SoundFile; returns int16 samples
     """Read to EOF a stream whose header does not give its length (streamed FLAC).
 
     libsndfile reports such a length as ~2**63 frames, and soundfile's read() seeks to

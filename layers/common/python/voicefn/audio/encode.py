@@ -142,7 +142,7 @@ class _Sink:
         self._emitted = 0
         self._pos = 0
 
-    def write(self, data) -> int:
+    def write(self, data: bytes | bytearray | memoryview) -> int:
         data = bytes(data)
         written = len(data)
         start = self._pos - self._emitted

@@ -47,7 +47,7 @@ def _join_wav(segments: list[bytes]) -> bytes:
     for index, layout in enumerate(layouts[1:], start=1):
         if not layout.same_format(first):
             raise InvalidAudio(f"wav segment {index} has a different format from the first")
-    samples = b"".join(s[l.data_offset:l.data_offset + l.data_size] for s, l in zip(segments, layouts))
+    samples = b"".join(s[lay.data_offset:lay.data_offset + lay.data_size] for s, lay in zip(segments, layouts))
     return wav.build(first.fmt_chunk, samples)
 
 
@@ -66,12 +66,12 @@ def _join_mp3(segments: list[bytes]) -> bytes:
         raise InvalidAudio("mp3 segments hold no audio frames")
     if len({(h.version, h.sample_rate, h.channels) for h in headers}) > 1:
         raise InvalidAudio("mp3 segments differ in MPEG version, sample rate or channels")
-    audio = bytearray()
+    joined = bytearray()
     offsets: list[int] = []
     for data, offs, _ in parts:
-        offsets.extend(len(audio) + o for o in offs)
-        audio += data
-    audio = bytes(audio)
+        offsets.extend(len(joined) + o for o in offs)
+        joined += data
+    audio = bytes(joined)
     first = layouts[0]
     xing = first.xing
     if xing is not None and xing.flags & 1:

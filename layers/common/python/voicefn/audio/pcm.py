@@ -6,13 +6,14 @@ numpy is imported inside each function: importing this module must stay free (FC
 from __future__ import annotations
 
 from math import gcd
+from typing import Any
 
 _FULL_SCALE = 32768.0
 _ZERO_CROSSINGS = 8  # sinc lobes on each side of the resampling kernel: quality vs. CPU
 _BLOCK = 16384  # output samples per vectorised step, bounds memory to a few MB
 
 
-def _samples(pcm: bytes):
+def _samples(pcm: bytes) -> Any:  # a numpy int16 array (numpy is imported lazily)
     import numpy as np
 
     if len(pcm) % 2:
@@ -20,10 +21,11 @@ def _samples(pcm: bytes):
     return np.frombuffer(pcm, dtype="<i2")
 
 
-def _to_pcm(values) -> bytes:
+def _to_pcm(values: Any) -> bytes:
     import numpy as np
 
-    return np.clip(np.rint(values), -32768, 32767).astype("<i2").tobytes()
+    data: bytes = np.clip(np.rint(values), -32768, 32767).astype("<i2").tobytes()
+    return data
 
 
 def _check_rate(rate: int, name: str) -> None:
@@ -52,7 +54,7 @@ def resample_pcm16(pcm: bytes, src_rate: int, dst_rate: int) -> bytes:
     offsets = np.arange(-half + 1, half + 1)  # input taps around floor(position)
     padded = np.concatenate([np.zeros(half), x.astype(np.float64), np.zeros(half + 1)])
 
-    def kernels(phases):
+    def kernels(phases: Any) -> Any:
         # distance from each tap to the exact output position, in input samples
         dist = phases[:, None] / up - offsets[None, :]
         rel = np.clip(dist / half, -1.0, 1.0)

@@ -60,13 +60,13 @@ def transcription_body(*, model: str, file_url: str, channel_id: Sequence[int] =
     return {"model": model, "parameters": parameters, "input": {"file_url": file_url}}
 
 
-def _bad_reply(what: str, envelope: dict) -> UpstreamError:
+def _bad_reply(what: str, envelope: dict[str, Any]) -> UpstreamError:
     # A reply that does not say what the protocol says it must: retrying will not fix it.
     return UpstreamError(UNKNOWN, f"DashScope reply has no {what}",
                          request_id=envelope.get("request_id"), retryable=False)
 
 
-def _dict(value: Any) -> dict:
+def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
@@ -83,13 +83,13 @@ def _text_of(content: Any) -> str:
     return ""
 
 
-def parse_recognition(envelope: dict) -> AsrResult:
+def parse_recognition(envelope: dict[str, Any]) -> AsrResult:
     """The text, detected language and emotion, and usage of a recognition reply."""
     choices = _dict(envelope.get("output")).get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         raise _bad_reply("output.choices", envelope)
     message = _dict(choices[0].get("message"))
-    info: dict = next((a for a in message.get("annotations") or []
+    info: dict[str, Any] = next((a for a in message.get("annotations") or []
                        if isinstance(a, dict) and a.get("type") == "audio_info"), {})
     usage = _dict(envelope.get("usage"))
     return AsrResult(text=_text_of(message.get("content")),
@@ -98,7 +98,7 @@ def parse_recognition(envelope: dict) -> AsrResult:
                      request_id=envelope.get("request_id") or "")
 
 
-def parse_task(envelope: dict) -> TranscriptionTask:
+def parse_task(envelope: dict[str, Any]) -> TranscriptionTask:
     """``GET /tasks/{id}``'s reply as a :class:`TranscriptionTask`."""
     output = _dict(envelope.get("output"))
     status = output.get("task_status")
@@ -152,7 +152,7 @@ async def get_transcription_task(http: DashScopeHttp, *, api_key: str,
     return task if task.task_id else replace(task, task_id=task_id)
 
 
-async def fetch_transcription(http: DashScopeHttp, url: str, *, max_bytes: int) -> dict:
+async def fetch_transcription(http: DashScopeHttp, url: str, *, max_bytes: int) -> dict[str, Any]:
     """The transcription JSON (``file_url``, ``audio_info``, ``transcripts``) at a task's
     ``transcription_url``. It is signed by DashScope, so no API key is sent."""
     try:

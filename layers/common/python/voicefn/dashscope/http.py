@@ -86,7 +86,7 @@ def translate_transport_errors() -> Iterator[None]:
                             f"connection to DashScope failed ({type(e).__name__})") from e
 
 
-def _json_body(response: httpx.Response) -> dict:
+def _json_body(response: httpx.Response) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError:
@@ -130,10 +130,10 @@ class DashScopeHttp:
             await client.aclose()
 
     async def post(self, path: str, body: dict[str, Any], *, api_key: str, sse: bool = False,
-                   async_task: bool = False, headers: dict[str, str] | None = None) -> dict:
+                   async_task: bool = False, headers: dict[str, str] | None = None) -> dict[str, Any]:
         """POST a native request; returns the reply envelope (with ``sse``, the last event)."""
         if sse:
-            last: dict = {}
+            last: dict[str, Any] = {}
             async for payload in self.stream(path, body, api_key=api_key, headers=headers):
                 last = payload
             return last
@@ -146,7 +146,7 @@ class DashScopeHttp:
         return _json_body(response)
 
     async def stream(self, path: str, body: dict[str, Any], *, api_key: str,
-                     headers: dict[str, str] | None = None) -> AsyncIterator[dict]:
+                     headers: dict[str, str] | None = None) -> AsyncIterator[dict[str, Any]]:
         """POST with the SSE headers; yield each event's payload as it arrives."""
         hdrs = request_headers(api_key, sse=True, extra=headers)
         with translate_transport_errors():
@@ -163,7 +163,7 @@ class DashScopeHttp:
                 async for payload in iter_payloads(response.aiter_lines()):
                     yield payload
 
-    async def get_task(self, task_id: str, *, api_key: str) -> dict:
+    async def get_task(self, task_id: str, *, api_key: str) -> dict[str, Any]:
         """``GET /tasks/{id}``: no Async header, no body (as the SDK polls)."""
         hdrs = request_headers(api_key, body=False)
         with translate_transport_errors():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class AsrResult:
     language: str | None
     emotion: str | None
     seconds: float | None
-    usage: dict
+    usage: dict[str, Any]
     request_id: str
 
 

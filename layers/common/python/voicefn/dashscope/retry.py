@@ -27,7 +27,7 @@ log = logging.getLogger("voicefn.dashscope")
 
 def backoff_delay(attempt: int, base_delay_s: float, retry_after: float | None = None) -> float:
     """Delay before retry ``attempt`` (0 = the first): equal jitter, Retry-After as a floor."""
-    ceiling = base_delay_s * (2 ** attempt)
+    ceiling: float = base_delay_s * (2 ** attempt)
     delay = ceiling / 2 + random.uniform(0, ceiling / 2)
     return max(delay, retry_after or 0.0)
 

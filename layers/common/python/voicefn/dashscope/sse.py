@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from voicefn.dashscope.errors import UNKNOWN, UpstreamError
 
@@ -64,7 +65,7 @@ async def iter_events(lines: AsyncIterator[str]) -> AsyncIterator[SseEvent]:
         yield current
 
 
-def event_payload(ev: SseEvent) -> dict | None:
+def event_payload(ev: SseEvent) -> dict[str, Any] | None:
     """The event's JSON payload; ``None`` for events to skip; raises for an error event."""
     if ev.event == "done":
         return None
@@ -85,7 +86,7 @@ def event_payload(ev: SseEvent) -> dict | None:
     return payload
 
 
-async def iter_payloads(lines: AsyncIterator[str]) -> AsyncIterator[dict]:
+async def iter_payloads(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
     async for ev in iter_events(lines):
         payload = event_payload(ev)
         if payload is not None:

@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import io
 import json
-import os
 import re
 from typing import Any
 
@@ -58,16 +57,14 @@ class FcInvoker:
 
     @classmethod
     def from_settings(cls, settings: Any, environ: dict[str, str] | None = None) -> "FcInvoker":
-        env = os.environ if environ is None else environ
-        key_id = env.get("ALIBABA_CLOUD_ACCESS_KEY_ID")
-        secret = env.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
-        account = settings.fc_account_id or env.get("FC_ACCOUNT_ID")
-        region = settings.fc_region or env.get("FC_REGION")
+        key_id, secret, token = settings.role_credentials(environ)  # read by the settings module
+        account = settings.fc_account_id or (environ or {}).get("FC_ACCOUNT_ID")
+        region = settings.fc_region or (environ or {}).get("FC_REGION")
         if not (key_id and secret and account and region):
             raise RuntimeError("FC invocation needs FC_ACCOUNT_ID, FC_REGION and the function role's "
                                "ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET")
         return cls(account, region, access_key_id=key_id, access_key_secret=secret,
-                   security_token=env.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None,
+                   security_token=token,
                    function_prefix=getattr(settings, "fc_function_prefix", ""))
 
     @property

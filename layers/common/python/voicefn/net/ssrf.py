@@ -96,11 +96,11 @@ def address_problem(address: IPAddress) -> str | None:
                 embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
                 problem = address_problem(embedded)
                 return f"{problem} (inside an IPv6 address)" if problem else None
-        blocked = _BLOCKED_V6
+        blocked: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = _BLOCKED_V6
     else:
         blocked = _BLOCKED_V4
-    for network, reason in blocked:
-        if address in network:
+    for blocked_net, reason in blocked:
+        if address in blocked_net:
             return reason
     # ipaddress's own registry covers ranges added after this list was written.
     if not address.is_global or address.is_multicast or address.is_reserved:

@@ -10,15 +10,16 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import os
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from voicefn.storage import signing
 from voicefn.storage.keys import InvalidObjectKey, guess_content_type, validate_key
 from voicefn.storage.objects import ObjectInfo, ObjectNotFound, PostPolicy
 
+T = TypeVar("T")
 
 _ATTEMPTS = 3  # OSS (and moto in tests) answers the odd transient 5xx
 
@@ -79,9 +80,7 @@ class OssObjectStore:
         FC's role credentials expire (36 h); build a new store when they rotate rather than
         keeping one forever.
         """
-        env = os.environ if environ is None else environ
-        key_id = env.get("ALIBABA_CLOUD_ACCESS_KEY_ID")
-        secret = env.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+        key_id, secret, token = settings.role_credentials(environ)
         if not key_id or not secret:
             raise RuntimeError("OSS needs ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET "
                                "(give the function a role)")
@@ -91,12 +90,11 @@ class OssObjectStore:
             raise RuntimeError("set OSS_ENDPOINT (or FC_REGION) to use the OSS object store")
         public = settings.oss_public_endpoint or (f"https://oss-{region}.aliyuncs.com" if region else None)
         return cls(settings.oss_bucket, endpoint, access_key_id=key_id, access_key_secret=secret,
-                   security_token=env.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None,
-                   public_endpoint=public)
+                   security_token=token, public_endpoint=public)
 
     # -- ObjectStore -----------------------------------------------------------------------
 
-    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking oss2 call in a thread; an OSS 5xx is retried (every call here is
         idempotent: same key, same bytes), anything else is raised at once."""
         import oss2.exceptions
@@ -125,7 +123,7 @@ class OssObjectStore:
 
         def _read() -> bytes:
             try:
-                return self._bucket.get_object(key).read()
+                return bytes(self._bucket.get_object(key).read())
             except oss2.exceptions.NoSuchKey:
                 raise ObjectNotFound(key) from None
 
@@ -188,7 +186,7 @@ class OssObjectStore:
 
     def signed_get_url(self, key: str, expires_s: int = 3600) -> str:
         validate_key(key)
-        return self._url_bucket.sign_url("GET", key, int(expires_s), slash_safe=True)
+        return str(self._url_bucket.sign_url("GET", key, int(expires_s), slash_safe=True))
 
     def signed_put_url(self, key: str, expires_s: int = 900, content_type: str | None = None,
                        max_size: int | None = None) -> str:
@@ -197,7 +195,7 @@ class OssObjectStore:
         intake refuses an object larger than its ticket."""
         validate_key(key)
         headers = {"Content-Type": content_type} if content_type else None
-        return self._url_bucket.sign_url("PUT", key, int(expires_s), headers=headers, slash_safe=True)
+        return str(self._url_bucket.sign_url("PUT", key, int(expires_s), headers=headers, slash_safe=True))
 
     def post_policy(self, key: str, expires_s: int = 900, max_size: int = 10 * 1024 * 1024,
                     content_type: str | None = None) -> PostPolicy:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from voicefn import clock
 from voicefn.storage.state import TASK_STATUSES
 
 # Field names become Tablestore column names, so both adapters accept only what Tablestore does.
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 
 
-def now_iso() -> str:
-    """UTC ISO-8601 with milliseconds and ``Z``: sorts as text in time order."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+# UTC ISO-8601 with milliseconds and ``Z`` (sorts as text in time order): the one clock
+now_iso = clock.utc_now
 
 
 def dumps(value: Any) -> str:

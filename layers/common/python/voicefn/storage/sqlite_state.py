@@ -127,6 +127,7 @@ class SqliteStateStore:
                     " VALUES (?, ?, ?, ?, ?)",
                     (user_id, row.get("type"), idempotency_key, row["created_at"], dumps(row)))
                 if cur.rowcount == 1:
+                    assert cur.lastrowid is not None  # set by the INSERT that just happened
                     return int(cur.lastrowid)
                 # the unique (user_id, idempotency_key) index said: recorded before
                 found = db.execute("SELECT id FROM history WHERE user_id = ? AND idempotency_key = ?",

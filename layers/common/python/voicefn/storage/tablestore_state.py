@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 import uuid
 from typing import Any, Callable, Iterator, TypeVar
@@ -100,17 +99,15 @@ class TablestoreStateStore:
     def from_settings(cls, settings: Any, environ: dict[str, str] | None = None,
                       table_prefix: str = "voicefn_") -> "TablestoreStateStore":
         """An ``OTSClient`` from ``OTS_ENDPOINT``/``OTS_INSTANCE`` and FC's STS credentials."""
-        env = os.environ if environ is None else environ
         if not settings.ots_endpoint or not settings.ots_instance:
             raise RuntimeError("set OTS_ENDPOINT and OTS_INSTANCE to use the Tablestore state store")
-        key_id = env.get("ALIBABA_CLOUD_ACCESS_KEY_ID")
-        secret = env.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+        key_id, secret, token = settings.role_credentials(environ)
         if not key_id or not secret:
             raise RuntimeError("Tablestore needs ALIBABA_CLOUD_ACCESS_KEY_ID and "
                                "ALIBABA_CLOUD_ACCESS_KEY_SECRET (give the function a role)")
         ots = _ots()
         client = ots.OTSClient(settings.ots_endpoint, key_id, secret, settings.ots_instance,
-                               sts_token=env.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None,
+                               sts_token=token,
                                socket_timeout=10, logger_name="voicefn.tablestore")
         return cls(client, table_prefix)
 
@@ -579,7 +576,8 @@ class TablestoreStateStore:
             row = self._get("cache", [("cache_key", cache_key)])
             if row is None:
                 return None
-            return json.loads(dict((n, v) for n, v, _ in row.attribute_columns)["value"])
+            value: dict[str, Any] = json.loads(dict((n, v) for n, v, _ in row.attribute_columns)["value"])
+            return value
 
         return await self._run(_get)
 

@@ -7,6 +7,7 @@ from typing import Any
 from voicefn.auth.principal import Principal
 from voicefn.catalog.voices import get_voice
 from voicefn.errors import ApiError
+from voicefn.records.voice import Voice
 from voicefn.storage.state import StateStore
 
 
@@ -22,20 +23,17 @@ async def check_voice(state: StateStore, principal: Principal, model: str, voice
             raise ApiError("INVALID_PARAMETER", f"voice {voice_id!r} does not support instruction",
                            param="instruction")
         return
-    cloned = await state.get_voice(voice_id)
-    if cloned is None or not _visible_to(cloned, principal):
+    row = await state.get_voice(voice_id)
+    cloned = Voice.from_row(row) if row is not None else None
+    if cloned is None or not cloned.visible_to(principal.user_id):
         raise ApiError("INVALID_VOICE", f"unknown voice {voice_id!r}", param="voice")
-    if cloned.get("target_model") != model:
+    if cloned.target_model != model:
         raise ApiError("MODEL_VOICE_MISMATCH",
-                       f"voice {voice_id!r} was cloned for {cloned.get('target_model')}, not {model!r}",
+                       f"voice {voice_id!r} was cloned for {cloned.target_model}, not {model!r}",
                        param="voice")
-    if cloned.get("status") != "OK":
-        raise ApiError("INVALID_VOICE", f"voice {voice_id!r} is not usable yet (status {cloned.get('status')})",
+    if not cloned.usable:
+        raise ApiError("INVALID_VOICE", f"voice {voice_id!r} is not usable yet (status {cloned.status.value})",
                        param="voice")
-
-
-def _visible_to(voice: dict[str, Any], principal: Principal) -> bool:
-    return voice.get("owner") == principal.user_id or bool(voice.get("public"))
 
 
 def _supports_instruct(system_voice: Any) -> bool:

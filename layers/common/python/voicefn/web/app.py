@@ -9,7 +9,8 @@ from starlette.middleware.cors import CORSMiddleware
 
 import voicefn
 from voicefn.logging import configure_logging
-from voicefn.settings import Settings, get_settings
+from voicefn.services import Services, get_services
+from voicefn.settings import Settings
 from voicefn.web.body_limit import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
 from voicefn.web.handlers import install_error_handlers
 from voicefn.web.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
@@ -28,17 +29,23 @@ async def health() -> dict[str, str]:
 
 
 def build_app(*, title: str, description: str = "", routers: Sequence[APIRouter] = (),
-              version: str = voicefn.__version__, settings: Settings | None = None,
-              max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+              version: str = voicefn.__version__, services: Services | None = None,
+              settings: Settings | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     """A function's ASGI app: its routers, ``GET /health``, docs, error formats, middlewares.
+
+    ``services`` are the instance's adapters, kept on ``app.state.services`` for ``ServicesDep``
+    (default: ``Services(settings)`` when only settings are given, else the instance's).
 
     Middleware order, outermost first: request id (so every line and response carries it),
     CORS (so error responses are readable cross-origin too), body-size guard, last-resort 500.
     """
-    settings = settings or get_settings()
+    if services is None:
+        services = Services(settings) if settings is not None else get_services()
+    settings = services.settings
     configure_logging(settings.log_level)
 
     app = FastAPI(title=title, description=description, version=version)
+    app.state.services = services
     app.include_router(_health)
     for router in routers:
         app.include_router(router)

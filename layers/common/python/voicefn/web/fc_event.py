@@ -7,7 +7,9 @@ by ``voicefn.jobs``) go to its ``on_job`` (the function's ``voicefn.jobs.dispatc
 verifies the signature and runs the declared job. An exception from either
 propagates, so that FC retries the invocation (at-least-once). The app, the Mangum adapter and one
 event loop are created on the first call and reused for the life of the instance, so clients
-bound to the loop survive calls.
+bound to the loop survive calls. So are the instance's :class:`Services` (adapters): built from
+the settings on the first call (a bad setting fails that call clearly), handed to the app and
+bound while each event runs, so ``on_oss_event``/``on_job`` find them with ``get_services()``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from starlette.types import ASGIApp
 
 from voicefn.errors import ApiError, render_error
 from voicefn.logging import bind_request_id, configure_logging, get_logger, reset_request_id
-from voicefn.settings import get_settings
+from voicefn.services import Services, get_services, using_services
 from voicefn.uploads.event import OssEvent
 from voicefn.web.fc3_http import EventError, apigw_v2_to_fc3, fc3_to_apigw_v2, is_http_event
 
@@ -81,8 +83,9 @@ class EventHandler:
     """The callable returned by :func:`make_event_handler`. ``close()`` frees the loop (tests)."""
 
     def __init__(self, app_factory: Callable[[], ASGIApp], on_oss_event: OssEventHandler | None = None,
-                 on_job: JobHandler | None = None) -> None:
+                 on_job: JobHandler | None = None, services: Services | None = None) -> None:
         self._app_factory = app_factory
+        self.services = services
         self._on_oss_event = on_oss_event
         self._on_job = on_job
         self._adapter: Any = None
@@ -105,13 +108,16 @@ class EventHandler:
     # ------------------------------------------------------------------------------------------
     def _invoke(self, event: Any, context: Any) -> Any:
         with self._lock:
+            # given ones, else the instance's (get_services() builds them once, from the settings)
+            services = self.services if self.services is not None else get_services()
             if self._loop is None or self._loop.is_closed():
-                configure_logging(get_settings().log_level)
+                configure_logging(services.settings.log_level)
                 self._loop = asyncio.new_event_loop()
             asyncio.set_event_loop(self._loop)  # Mangum runs on the thread's current loop
             token = bind_request_id(_context_request_id(context))
             try:
-                return self._dispatch(event, context)
+                with using_services(services):
+                    return self._dispatch(event, context)
             finally:
                 reset_request_id(token)
                 asyncio.set_event_loop(None)
@@ -155,7 +161,8 @@ class EventHandler:
             from mangum import Mangum  # only event functions pay for it
 
             # lifespan "off": a lifespan per call would rebuild state on every invocation
-            self._adapter = Mangum(self._app_factory(), lifespan="off")
+            app: Any = self._app_factory()  # any ASGI app; Mangum's protocol type is narrower
+            self._adapter = Mangum(app, lifespan="off")
         return self._adapter
 
     def _oss(self, data: dict[str, Any], context: Any) -> Any:
@@ -181,10 +188,11 @@ class EventHandler:
 
 
 def make_event_handler(app_factory: Callable[[], ASGIApp], *, on_oss_event: OssEventHandler | None = None,
-                       on_job: JobHandler | None = None) -> EventHandler:
+                       on_job: JobHandler | None = None, services: Services | None = None) -> EventHandler:
     """``handler = make_event_handler(create_app, on_oss_event=..., on_job=...)`` in ``index.py``.
 
     ``on_oss_event(event, context)`` gets OSS trigger events, ``on_job(payload)`` the function's
     own async invocations; either may be sync or async, and an exception makes FC retry.
+    ``services`` default to the instance's (``get_services()``, built on the first event).
     """
-    return EventHandler(app_factory, on_oss_event, on_job)
+    return EventHandler(app_factory, on_oss_event, on_job, services)

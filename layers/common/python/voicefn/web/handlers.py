@@ -9,7 +9,7 @@ a denial response before accept, or an error frame and a close after it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -48,7 +48,7 @@ def validation_error(errors: Sequence[Any]) -> ApiError:
     """FastAPI/pydantic errors -> INVALID_PARAMETER naming the first offending field and why."""
     if not errors:
         return ApiError("INVALID_PARAMETER", "invalid request")
-    first = errors[0] if isinstance(errors[0], dict) else {"msg": str(errors[0])}
+    first: dict[str, Any] = errors[0] if isinstance(errors[0], dict) else {"msg": str(errors[0])}
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     if first.get("type") == "json_invalid":
         why = (first.get("ctx") or {}).get("error") or "JSON decode error"
@@ -96,10 +96,10 @@ async def _websocket_error(ws: WebSocket, err: ApiError) -> Response | None:
     return None
 
 
-async def _render(conn: HTTPConnection, err: ApiError, headers: dict[str, str] | None = None) -> Response | None:
+async def _render(conn: HTTPConnection, err: ApiError, headers: Mapping[str, str] | None = None) -> Response | None:
     if isinstance(conn, WebSocket):
         return await _websocket_error(conn, err)
-    return error_response(err, conn.scope.get("path", "/"), headers)
+    return error_response(err, conn.scope.get("path", "/"), dict(headers) if headers else None)
 
 
 async def _on_api_error(conn: HTTPConnection, exc: Exception) -> Response | None:
@@ -134,12 +134,17 @@ def _install_upstream_handler(app: FastAPI) -> None:
                                               "upstream_request_id": exc.request_id})
         return await _render(conn, to_api_error(exc))
 
-    app.add_exception_handler(UpstreamError, _on_upstream_error)
+    app.add_exception_handler(UpstreamError, _any_connection(_on_upstream_error))
+
+
+def _any_connection(handler: Callable[[HTTPConnection, Exception], Any]) -> Any:
+    """Our handlers serve HTTP and WebSocket connections alike; starlette's types name them apart."""
+    return handler
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _on_api_error)
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(WebSocketRequestValidationError, _on_validation_error)
-    app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(ApiError, _any_connection(_on_api_error))
+    app.add_exception_handler(RequestValidationError, _any_connection(_on_validation_error))
+    app.add_exception_handler(WebSocketRequestValidationError, _any_connection(_on_validation_error))
+    app.add_exception_handler(HTTPException, _any_connection(_on_http_error))
     _install_upstream_handler(app)

@@ -7,12 +7,12 @@ need this: FC event functions cannot stream.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
 from voicefn.logging import configure_logging
-from voicefn.settings import get_settings
+from voicefn.services import Services, set_services
+from voicefn.settings import load_settings
 
 __all__ = ["serve", "main", "listen_port"]
 
@@ -20,20 +20,24 @@ DEFAULT_PORT = 9000
 
 
 def listen_port() -> int:
-    raw = os.environ.get("FC_CUSTOM_LISTEN_PORT", "").strip()
-    return int(raw) if raw.isdigit() else DEFAULT_PORT
+    """FC's ``FC_CUSTOM_LISTEN_PORT`` (read by the settings module), else 9000."""
+    return load_settings().listen_port
 
 
 def serve(app_factory_path: str, *, host: str = "0.0.0.0", port: int | None = None) -> None:
     """Run ``module:factory`` under uvicorn until stopped. FC requires 0.0.0.0 (127.0.0.1 fails)."""
     import uvicorn
 
-    configure_logging(get_settings().log_level)
+    # read and checked once, here: a bad setting stops the instance before it listens; the
+    # factory's app gets these Services (get_services() returns them)
+    settings = load_settings()
+    set_services(Services(settings))
+    configure_logging(settings.log_level)
     uvicorn.run(
         app_factory_path,
         factory=True,
         host=host,
-        port=port if port is not None else listen_port(),
+        port=port if port is not None else settings.listen_port,
         proxy_headers=True,
         forwarded_allow_ips="*",  # only FC's front end can reach the instance port
         access_log=False,         # RequestIdMiddleware writes one JSON line per request
