@@ -49,6 +49,10 @@ async def record_history(state: StateStore, user_id: str, *, type: str, model: s
     }
     if extra:
         record.update(extra)
+    if output_key:  # the object is this user's from now on (read back by URL: storage.owners)
+        from voicefn.storage.owners import grant
+
+        await grant(state, output_key, user_id)
     return await state.add_history(user_id, {k: v for k, v in record.items() if v is not None},
                                    idempotency_key=idempotency_key)
 

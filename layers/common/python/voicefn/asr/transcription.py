@@ -34,6 +34,9 @@ SUBMIT_TAKEOVER_S = 90              # a RUNNING task with no upstream id this ol
 POLL_SLICE_S = 480                  # poll this long per invocation (FC timeout 600 s), then re-enqueue
 RESULT_MAX_BYTES = 32 * 1024 * 1024
 SIGNED_URL_TTL_S = 24 * 3600
+FETCH_MAX_BYTES = 200 * 1024 * 1024  # as for uploads to transcribe (voicefn_asr.events)
+FETCH_TIMEOUT_S = 120.0
+FETCH_PREFIX = "audio/asr"           # audio/asr/{date}/{task_id}.{ext}, owned by the task's user
 _NAMESPACE = uuid.UUID("6f1c3f0e-6a3b-4f57-9b8e-5b7d2b9c1a10")
 
 log = get_logger(__name__)
@@ -57,16 +60,25 @@ def check_model(model: str) -> None:
 
 
 async def check_file_url(services: Services, file_url: str, user_id: str) -> dict[str, Any]:
-    """Where DashScope will read the audio: our own object (by key) or a public URL."""
-    from voicefn.asr.intake import readable_by
-    from voicefn.net.ssrf import require_public_url
+    """Where the audio comes from: the caller's own object (by key), or a URL that the task's job
+    copies into our storage first (a public URL, or a signed URL of an object of ours that the
+    caller does not own). DashScope only ever gets a signed URL of the caller's own object."""
+    from voicefn.asr.intake import SEAMS, readable_key
+    from voicefn.net.errors import FetchError, to_api_error
+    from voicefn.net.ssrf import aresolve_public_url
+    from voicefn.storage.owners import owns
 
-    key = services.objects.key_from_url(file_url)
-    if key is not None:
-        if not readable_by(user_id)(key) or await services.objects.head(key) is None:
+    try:
+        key = await readable_key(services, file_url, user_id)
+        if key is None:
+            # refused here when plainly not public; the job's fetch checks every hop again
+            await aresolve_public_url(file_url, resolver=SEAMS.resolver)
+    except FetchError as exc:
+        raise to_api_error(exc, "file_url") from exc
+    if key is not None and await owns(services.state, key, user_id):
+        if await services.objects.head(key) is None:
             raise ApiError("INVALID_PARAMETER", "file_url points to an object that does not exist", param="file_url")
         return {"object_key": key}
-    await require_public_url(file_url, param="file_url")
     return {"file_url": file_url}
 
 
@@ -107,6 +119,7 @@ async def advance(services: Services, task_id: str, *, poll_for_s: float = POLL_
     try:
         api_key = await resolve_api_key(principal, services)
         deadline = time.monotonic() + min(poll_for_s, max(0.0, deadline_s - _age_s(task)))
+        task = await _ensure_fetched(services, task, max(1.0, min(FETCH_TIMEOUT_S, deadline_s - _age_s(task))))
         while True:
             task = await _ensure_submitted(services, task, api_key)
             if task.get("upstream_task_id"):
@@ -125,13 +138,48 @@ async def advance(services: Services, task_id: str, *, poll_for_s: float = POLL_
 
 async def refresh(services: Services, task: dict[str, Any]) -> dict[str, Any]:
     """One look upstream for a client's GET (no waiting): progress even if every job was lost."""
-    if task["status"] in ("SUCCEEDED", "FAILED"):
-        return task
+    if task["status"] in ("SUCCEEDED", "FAILED") or _needs_fetch(task):
+        return task  # a client's GET never waits for a download: the job does that
     try:
         return await advance(services, task["task_id"], poll_for_s=0) or task
     except (ApiError, UpstreamError) as exc:
         log.warning("task refresh failed", extra={"task_id": task["task_id"], "error": type(exc).__name__})
         return task
+
+
+def _needs_fetch(task: dict[str, Any]) -> bool:
+    return bool(task["request"].get("file_url")) and not task.get("object_key")
+
+
+async def _ensure_fetched(services: Services, task: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    """Copy the user's URL into our storage once (a user's URL is never handed to DashScope).
+
+    The key is derived from the task, so runs racing here write the same bytes to the same key.
+    A failure ends the task: its error says the URL could not be fetched, never what a server
+    behind it answered (the guard must not become an oracle for anything it refused).
+    """
+    from voicefn.asr.intake import fetch_url, inspect
+    from voicefn.storage.owners import grant
+
+    if not _needs_fetch(task):
+        return task
+    try:
+        data = await fetch_url(services, task["request"]["file_url"], user_id=task["owner"], param="file_url",
+                               max_bytes=FETCH_MAX_BYTES, timeout_s=timeout_s)
+    except ApiError as err:
+        if err.code == "PAYLOAD_TOO_LARGE":
+            raise ApiError("INVALID_AUDIO", f"file_url: the file is larger than "
+                           f"{FETCH_MAX_BYTES // (1024 * 1024)} MB", param="file_url") from None
+        raise ApiError("INVALID_PARAMETER", "file_url could not be fetched: it must be a public http(s) URL "
+                       "that serves the audio file", param="file_url") from None
+    audio = inspect(data, max_seconds=None, max_bytes=FETCH_MAX_BYTES, param="file_url")
+    day = (task.get("submit_time") or utc_now())[:10].replace("-", "")
+    key = f"{FETCH_PREFIX}/{day}/{task['task_id']}.{audio.format}"
+    await services.objects.put(key, data)
+    await grant(services.state, key, task["owner"])
+    await services.state.update_task(task["task_id"], {"object_key": key, "updated_at": utc_now()})
+    task["object_key"] = key
+    return task
 
 
 async def _ensure_submitted(services: Services, task: dict[str, Any], api_key: str) -> dict[str, Any]:
@@ -148,7 +196,8 @@ async def _ensure_submitted(services: Services, task: dict[str, Any], api_key: s
         # the run that claimed it died before submitting: take over
         await services.state.update_task(task["task_id"], {"updated_at": utc_now()}, expect_status="RUNNING")
     req = task["request"]
-    file_url = req.get("file_url") or services.objects.signed_get_url(req["object_key"], SIGNED_URL_TTL_S)
+    # only ever our own object (copied there first when the user gave a URL)
+    file_url = services.objects.signed_get_url(task.get("object_key") or req["object_key"], SIGNED_URL_TTL_S)
     try:
         upstream_id = await services.dashscope.submit_transcription(
             api_key=api_key, model=req["model"], file_url=file_url, channel_id=req.get("channel_id") or [0],
