@@ -15,6 +15,7 @@ from voicefn.web.handlers import install_error_handlers
 from voicefn.web.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from voicefn.web.responses import ok
 from voicefn.web.routing import plain_router
+from voicefn.web.text_guard import TextGuardMiddleware
 from voicefn.web.unhandled import UnhandledErrorMiddleware
 
 __all__ = ["build_app", "ok"]
@@ -46,6 +47,7 @@ def build_app(*, title: str, description: str = "", routers: Sequence[APIRouter]
 
     # add_middleware wraps: the last added is the outermost
     app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(TextGuardMiddleware)  # inside the size guard: it reads bounded bodies only
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
     origins = list(settings.cors_origins) or ["*"]
     wildcard = "*" in origins
