@@ -17,6 +17,10 @@ from voicefn.web.routing import plain_router
 
 router = plain_router(prefix="/api/audio", tags=["account"])
 
+# Bounded so that the offset ((page - 1) * page_size) stays a small integer in every store
+# (SQLite's is 64-bit: page=2**63 was a 500).
+MAX_PAGE = 1_000_000
+
 
 class ApiKeyBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -25,7 +29,7 @@ class ApiKeyBody(BaseModel):
 
 
 @router.get("/history", summary="Your voice operations, newest first")
-async def history(page: int = Query(1, ge=1), page_size: int = Query(20, ge=1, le=100),
+async def history(page: int = Query(1, ge=1, le=MAX_PAGE), page_size: int = Query(20, ge=1, le=100),
                   type: Optional[Literal["tts", "asr", "voice"]] = Query(None),
                   principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     services = get_services()
