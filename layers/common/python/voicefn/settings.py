@@ -91,6 +91,8 @@ class Settings:
     stream_queue_chunks: int = 32
     asr_task_deadline_s: int = 6 * 3600
     log_level: str = "INFO"
+    # every HTTP request answers (or starts streaming) within this, else 504 TIMEOUT; 0 = none
+    request_deadline_s: float = 120.0
 
     @property
     def objects_dir(self) -> Path:
@@ -145,6 +147,7 @@ def load_settings() -> Settings:
         stream_queue_chunks=_env_int("VOICEFN_STREAM_QUEUE_CHUNKS", 32),
         asr_task_deadline_s=_env_int("VOICEFN_ASR_TASK_DEADLINE_S", 6 * 3600),
         log_level=_env("VOICEFN_LOG_LEVEL", "INFO") or "INFO",
+        request_deadline_s=_env_float("VOICEFN_REQUEST_DEADLINE_S", 120.0),
     )
 
 

@@ -11,6 +11,7 @@ import voicefn
 from voicefn.logging import configure_logging
 from voicefn.settings import Settings, get_settings
 from voicefn.web.body_limit import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
+from voicefn.web.deadline import DeadlineMiddleware
 from voicefn.web.handlers import install_error_handlers
 from voicefn.web.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from voicefn.web.responses import ok
@@ -47,6 +48,7 @@ def build_app(*, title: str, description: str = "", routers: Sequence[APIRouter]
 
     # add_middleware wraps: the last added is the outermost
     app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(DeadlineMiddleware)  # its 504 still passes the request id and CORS layers
     app.add_middleware(TextGuardMiddleware)  # inside the size guard: it reads bounded bodies only
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
     origins = list(settings.cors_origins) or ["*"]
