@@ -27,6 +27,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from voicefn.errors import ApiError, render_error
+
 import voicefn
 from voicefn_local import docs
 from voicefn_local.manifest import FunctionSpec, Manifest
@@ -221,7 +223,9 @@ class LocalApp:
         kind = scope["type"]
         path = _route_path(scope)
         if path == "/health":
-            await _send_json(scope, receive, send, 200, {"status": "ok"})
+            from voicefn.web.app import health_body
+
+            await _send_json(scope, receive, send, 200, health_body())
         elif self.dashscope is not None and _under(path, DASHSCOPE_PREFIX):
             child = {**scope, "root_path": scope.get("root_path", "") + DASHSCOPE_PREFIX}
             await self._forward(self.dashscope, child, receive, send)
@@ -236,14 +240,14 @@ class LocalApp:
     async def _function(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
         route = self.manifest.match(path)
         if route is None:
-            await _send_json(scope, receive, send, 404,
-                             {"detail": f"Not Found: no function in s.yaml serves {path}"})
+            await _send_json(scope, receive, send, 404, render_error(ApiError(
+                "NOT_FOUND", f"not found: no function in s.yaml serves {path}"), path))
             return
         method = "GET" if scope["type"] == "websocket" else scope["method"]
         if not route.allows(method):
             # FC's custom domain refuses methods a route does not list; so do we
-            await _send_json(scope, receive, send, 405,
-                             {"detail": f"{method} is not routed for {route.pattern}"},
+            await _send_json(scope, receive, send, 405, render_error(ApiError(
+                "METHOD_NOT_ALLOWED", f"{method} is not routed for {route.pattern}"), path),
                              headers=[(b"allow", ", ".join(route.methods).encode())])
             return
         _hook_object_store()

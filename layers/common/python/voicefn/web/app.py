@@ -24,9 +24,16 @@ __all__ = ["build_app", "ok"]
 _health = plain_router()
 
 
+def health_body() -> dict[str, str]:
+    """seed 000's ``{"status": "ok"}`` plus seed 002's ``timestamp`` (UTC, ISO-8601)."""
+    from datetime import datetime, timezone
+
+    return {"status": "ok", "timestamp": datetime.now(timezone.utc).isoformat(timespec="microseconds")}
+
+
 @_health.get("/health", tags=["meta"], summary="Liveness check (no auth)")
 async def health() -> dict[str, str]:
-    return {"status": "ok"}
+    return health_body()
 
 
 def build_app(*, title: str, description: str = "", routers: Sequence[APIRouter] = (),
