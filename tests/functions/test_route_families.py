@@ -52,3 +52,23 @@ def test_a_429_carries_retry_after(stack: Stack, path: str, body: dict) -> None:
         response = client.post(path, json=body)
     assert response.status_code == 429, response.text
     assert int(response.headers["retry-after"]) >= 1
+
+
+@pytest.mark.parametrize("path, body, code", [
+    # an output format we do not offer: INVALID_PARAMETER naming the field, on every route
+    ("/api/audio/tts/synthesize", {"model": "cosyvoice-v3-flash", "voice": "longanyang", "text": "x",
+                                   "format": "aac"}, "INVALID_PARAMETER"),
+    ("/v1/audio/speech", {"model": "tts-1", "voice": "alloy", "input": "x", "response_format": "aac"},
+     "invalid_parameter"),
+    # an input that is not audio we accept: INVALID_AUDIO (seed 003), uploads included
+    ("/api/audio/uploads", {"purpose": "asr", "filename": "a.mp4", "size": 1000, "content_type": "video/mp4"},
+     "INVALID_AUDIO"),
+    ("/api/audio/asr/recognize", {"model": "qwen3-asr-flash", "audio_base64": "aGVsbG8="}, "INVALID_AUDIO"),
+])
+def test_one_error_code_per_case(stack: Stack, path: str, body: dict, code: str) -> None:
+    with stack.client("error-codes") as client:
+        response = client.post(path, json=body)
+    assert response.status_code == 400, response.text
+    payload = response.json()
+    got = payload["error"]["code"] if path.startswith("/v1/") else payload["error"]
+    assert got == code

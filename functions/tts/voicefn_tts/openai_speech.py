@@ -31,7 +31,7 @@ def to_params(body: OpenAISpeechRequest) -> tuple[TtsParams, list[str]]:
         raise ApiError("INVALID_VOICE", "voice must be a voice id", param="voice")
     voice = resolve_openai_voice(voice_name) or voice_name
     if body.response_format == "aac":
-        raise ApiError("UNSUPPORTED_FORMAT", "response_format aac is not supported; use mp3, opus, flac, wav or pcm",
+        raise ApiError("INVALID_PARAMETER", "response_format aac is not supported; use mp3, opus, flac, wav or pcm",
                        param="response_format")
     if not body.input.strip():
         raise ApiError("INVALID_PARAMETER", "input must not be empty", param="input")
