@@ -335,9 +335,12 @@ def _factory_builder(spec: FunctionSpec) -> Callable[[], ASGIApp]:
 
 
 def _dashscope_app() -> ASGIApp:
-    from voicefn_local.dashscope import create_dashscope_app
+    from voicefn_local.dashscope import EmulatorConfig, create_dashscope_app
+    from voicefn.settings import get_settings
 
-    return create_dashscope_app()
+    # it shares this server's port: it may fetch only what the local object store serves
+    objects = f"{get_settings().public_base_url}/_objects/"
+    return create_dashscope_app(EmulatorConfig(fetch_only=(objects,)))
 
 
 def _objects_app() -> ASGIApp:
