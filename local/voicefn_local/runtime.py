@@ -232,7 +232,7 @@ class LocalApp:
         elif _under(path, OBJECTS_PREFIX):
             _hook_object_store()
             await self._forward(self.objects, scope, receive, send)
-        elif path in ("/docs", "/redoc", "/openapi.json") and kind == "http":
+        elif (path in ("/docs", "/redoc", "/openapi.json") or path.startswith("/docs/assets/")) and kind == "http":
             await self._docs(path, scope, receive, send)
         else:
             await self._function(path, scope, receive, send)
@@ -289,11 +289,14 @@ class LocalApp:
         return subs + ([self.dashscope] if self.dashscope else [])
 
     async def _docs(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
-        openapi_url = scope.get("root_path", "").rstrip("/") + "/openapi.json"
+        root = scope.get("root_path", "").rstrip("/")
+        openapi_url = root + "/openapi.json"
         if path == "/docs":
-            response = docs.swagger_ui_page(openapi_url, _TITLE)
+            response = docs.swagger_ui_page(openapi_url, _TITLE, root)
         elif path == "/redoc":
-            response = docs.redoc_page(openapi_url, _TITLE)
+            response = docs.redoc_page(openapi_url, _TITLE, root)
+        elif path.startswith("/docs/assets/"):
+            response = docs.asset(path)
         else:
             await _send_bytes(send, 200, docs.dumps(self.openapi()), b"application/json")
             return

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fastapi import APIRouter, FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.middleware.cors import CORSMiddleware
 
 import voicefn
@@ -13,6 +15,7 @@ from voicefn.settings import Settings, get_settings
 from voicefn.web.body_limit import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
 from voicefn.web.deadline import DeadlineMiddleware
 from voicefn.web.handlers import install_error_handlers
+from voicefn.web.openapi_docs import ASSETS_PATH, asset_response, install_openapi, redoc_page, swagger_page
 from voicefn.web.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from voicefn.web.responses import ok
 from voicefn.web.routing import plain_router
@@ -36,6 +39,26 @@ async def health() -> dict[str, str]:
     return health_body()
 
 
+_docs = plain_router(include_in_schema=False)
+
+
+@_docs.get("/docs")
+async def swagger(request: Request) -> Response:
+    root = request.scope.get("root_path", "").rstrip("/")
+    return swagger_page(root + "/openapi.json", request.app.title, root + ASSETS_PATH)
+
+
+@_docs.get("/redoc")
+async def redoc(request: Request) -> Response:
+    root = request.scope.get("root_path", "").rstrip("/")
+    return redoc_page(root + "/openapi.json", request.app.title, root + ASSETS_PATH)
+
+
+@_docs.get(ASSETS_PATH + "/{name}")
+async def docs_asset(name: str) -> Response:
+    return asset_response(name)
+
+
 def build_app(*, title: str, description: str = "", routers: Sequence[APIRouter] = (),
               version: str = voicefn.__version__, settings: Settings | None = None,
               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
@@ -47,11 +70,14 @@ def build_app(*, title: str, description: str = "", routers: Sequence[APIRouter]
     settings = settings or get_settings()
     configure_logging(settings.log_level)
 
-    app = FastAPI(title=title, description=description, version=version)
+    # docs pages of our own: assets from the project when installed (no CDN), real error answers
+    app = FastAPI(title=title, description=description, version=version, docs_url=None, redoc_url=None)
     app.include_router(_health)
+    app.include_router(_docs)
     for router in routers:
         app.include_router(router)
     install_error_handlers(app)
+    install_openapi(app)
 
     # add_middleware wraps: the last added is the outermost
     app.add_middleware(UnhandledErrorMiddleware)
