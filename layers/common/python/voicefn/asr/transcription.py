@@ -138,7 +138,9 @@ async def advance(services: Services, task_id: str, *, poll_for_s: float = POLL_
 
 async def refresh(services: Services, task: dict[str, Any]) -> dict[str, Any]:
     """One look upstream for a client's GET (no waiting): progress even if every job was lost."""
-    if task["status"] in ("SUCCEEDED", "FAILED") or _needs_fetch(task):
+    if task["status"] in ("SUCCEEDED", "FAILED"):
+        return task
+    if _needs_fetch(task) and _age_s(task) <= services.settings.asr_task_deadline_s:
         return task  # a client's GET never waits for a download: the job does that
     try:
         return await advance(services, task["task_id"], poll_for_s=0) or task
