@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from voicefn.audio import mp3, ogg, wav
@@ -78,7 +79,7 @@ def _probe_opus(data: bytes) -> AudioInfo:
     return AudioInfo("opus", samples / 48000, head.input_rate or 48000, head.channels)
 
 
-def _probe_mutagen(fmt: str, loader: str):
+def _probe_mutagen(fmt: str, loader: str) -> Callable[[bytes], AudioInfo]:
     def probe(data: bytes) -> AudioInfo:
         import importlib
 
@@ -118,7 +119,7 @@ def _probe_webm(data: bytes) -> AudioInfo:
     raise UnsupportedAudio("webm cannot be probed or decoded here; send mp3, wav, ogg, opus or flac")
 
 
-_PROBES = {
+_PROBES: dict[str, Callable[[bytes], AudioInfo]] = {
     "wav": _probe_wav,
     "mp3": _probe_mp3,
     "opus": _probe_opus,

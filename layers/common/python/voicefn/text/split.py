@@ -81,7 +81,7 @@ def _not_a_period(text: str, i: int, nxt: str) -> bool:
     return low.isdigit() and len(low) <= 3 and _starts_line(text, k)  # "1. First item"
 
 
-def _hard_end(text: str, i: int, final: bool):
+def _hard_end(text: str, i: int, final: bool) -> "int | _Pending | None":
     """Where the sentence ends if ``text[i]`` ends it (stop marks and closers included, spaces
     not); None if it does not; PENDING if that depends on text still to come."""
     ch = text[i]
@@ -135,7 +135,7 @@ def _hard_end(text: str, i: int, final: bool):
     return j
 
 
-def _soft_end(text: str, i: int, final: bool):
+def _soft_end(text: str, i: int, final: bool) -> "int | _Pending | None":
     """Like :func:`_hard_end` for clause stops: commas, colons, enumeration commas, ellipses."""
     ch = text[i]
     n = len(text)

@@ -48,7 +48,7 @@ def validation_error(errors: Sequence[Any]) -> ApiError:
     """FastAPI/pydantic errors -> INVALID_PARAMETER naming the first offending field and why."""
     if not errors:
         return ApiError("INVALID_PARAMETER", "invalid request")
-    first = errors[0] if isinstance(errors[0], dict) else {"msg": str(errors[0])}
+    first: dict[str, Any] = errors[0] if isinstance(errors[0], dict) else {"msg": str(errors[0])}
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     if first.get("type") == "json_invalid":
         why = (first.get("ctx") or {}).get("error") or "JSON decode error"
@@ -117,7 +117,8 @@ async def _on_http_error(conn: HTTPConnection, exc: Exception) -> Response | Non
     if exc.status_code in (204, 304):
         return Response(status_code=exc.status_code, headers=exc.headers)
     method = conn.scope.get("method", "GET")
-    return await _render(conn, http_error(exc, method, conn.scope.get("path", "/")), exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return await _render(conn, http_error(exc, method, conn.scope.get("path", "/")), headers)
 
 
 def _install_upstream_handler(app: FastAPI) -> None:
@@ -134,12 +135,15 @@ def _install_upstream_handler(app: FastAPI) -> None:
                                               "upstream_request_id": exc.request_id})
         return await _render(conn, to_api_error(exc))
 
-    app.add_exception_handler(UpstreamError, _on_upstream_error)
+    handler: Any = _on_upstream_error
+    app.add_exception_handler(UpstreamError, handler)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _on_api_error)
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(WebSocketRequestValidationError, _on_validation_error)
-    app.add_exception_handler(HTTPException, _on_http_error)
+    # one handler per error for HTTP and WebSocket alike (Starlette types them separately)
+    handlers: dict[type[Exception], Any] = {
+        ApiError: _on_api_error, RequestValidationError: _on_validation_error,
+        WebSocketRequestValidationError: _on_validation_error, HTTPException: _on_http_error}
+    for error, handler in handlers.items():
+        app.add_exception_handler(error, handler)
     _install_upstream_handler(app)
