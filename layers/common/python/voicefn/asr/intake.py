@@ -81,6 +81,32 @@ async def fetch_url(services: Services, url: str, *, user_id: str, param: str,
         raise to_api_error(exc, param) from exc
 
 
+async def copy_to_storage(services: Services, url: str, *, user_id: str, key_stem: str, param: str,
+                          max_bytes: int, timeout_s: float) -> tuple[str, Audio]:
+    """Fetch a user's URL (as :func:`fetch_url`), check it is audio, and store it as
+    ``{key_stem}.{format}`` owned by ``user_id``: what DashScope then gets is a signed URL of our
+    own object, never the user's URL (DESIGN §8; transcription, voice enrollment).
+
+    Every fetch failure is the same "could not be fetched" (or "too large"): the answer must not
+    tell what a server behind the URL said. Not audio: INVALID_AUDIO."""
+    from voicefn.storage.owners import grant
+
+    try:
+        data = await fetch_url(services, url, user_id=user_id, param=param, max_bytes=max_bytes,
+                               timeout_s=timeout_s)
+    except ApiError as err:
+        if err.code == "PAYLOAD_TOO_LARGE":
+            raise ApiError("INVALID_AUDIO", f"{param}: the file is larger than {max_bytes // (1024 * 1024)} MB",
+                           param=param) from None
+        raise ApiError("INVALID_PARAMETER", f"{param} could not be fetched: it must be a public http(s) URL "
+                       "that serves the audio file", param=param) from None
+    audio = inspect(data, max_seconds=None, max_bytes=max_bytes, param=param)
+    key = f"{key_stem}.{audio.format}"
+    await services.objects.put(key, data)
+    await grant(services.state, key, user_id)
+    return key, audio
+
+
 @dataclass
 class FetchSeams:
     """How user URLs reach the internet: the system resolver and a real connection, except in

@@ -160,25 +160,14 @@ async def _ensure_fetched(services: Services, task: dict[str, Any], timeout_s: f
     A failure ends the task: its error says the URL could not be fetched, never what a server
     behind it answered (the guard must not become an oracle for anything it refused).
     """
-    from voicefn.asr.intake import fetch_url, inspect
-    from voicefn.storage.owners import grant
+    from voicefn.asr.intake import copy_to_storage
 
     if not _needs_fetch(task):
         return task
-    try:
-        data = await fetch_url(services, task["request"]["file_url"], user_id=task["owner"], param="file_url",
-                               max_bytes=FETCH_MAX_BYTES, timeout_s=timeout_s)
-    except ApiError as err:
-        if err.code == "PAYLOAD_TOO_LARGE":
-            raise ApiError("INVALID_AUDIO", f"file_url: the file is larger than "
-                           f"{FETCH_MAX_BYTES // (1024 * 1024)} MB", param="file_url") from None
-        raise ApiError("INVALID_PARAMETER", "file_url could not be fetched: it must be a public http(s) URL "
-                       "that serves the audio file", param="file_url") from None
-    audio = inspect(data, max_seconds=None, max_bytes=FETCH_MAX_BYTES, param="file_url")
     day = (task.get("submit_time") or utc_now())[:10].replace("-", "")
-    key = f"{FETCH_PREFIX}/{day}/{task['task_id']}.{audio.format}"
-    await services.objects.put(key, data)
-    await grant(services.state, key, task["owner"])
+    key, _ = await copy_to_storage(services, task["request"]["file_url"], user_id=task["owner"],
+                                   key_stem=f"{FETCH_PREFIX}/{day}/{task['task_id']}", param="file_url",
+                                   max_bytes=FETCH_MAX_BYTES, timeout_s=timeout_s)
     await services.state.update_task(task["task_id"], {"object_key": key, "updated_at": utc_now()})
     task["object_key"] = key
     return task
