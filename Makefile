@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: serve test lint install bench package clean
+.PHONY: serve test lint install bench package clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,17 @@ $(BIN)/python:
 # Re-install only when the dependency list changes.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@$(MAKE) --no-print-directory chromium
 	touch $(STAMP)
+
+# The /docs rendering test needs a headless browser: Debian's chromium, installed when missing and
+# we are root (CI, containers); otherwise skipped quietly and that test says why it skipped.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium for the /docs rendering test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "chromium could not be installed: the /docs rendering test will skip"; \
+	fi
 
 install: $(STAMP)
 

@@ -54,6 +54,7 @@ def local_server(engine: str = "deterministic", env: dict[str, str] | None = Non
            "--engine", engine]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
+    _DATA_DIRS[base] = data_dir
     try:
         wait_healthy(f"{base}/health")
         yield base
@@ -63,6 +64,16 @@ def local_server(engine: str = "deterministic", env: dict[str, str] | None = Non
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+_DATA_DIRS: dict[str, str] = {}
+
+
+def admin_headers(base: str) -> dict[str, str]:
+    """The admin token of a `local_server` (its embedded DashScope's /_admin routes need it)."""
+    from voicefn_local.dashscope.admin_token import admin_headers as headers, load_admin_token
+
+    return headers(load_admin_token(os.path.join(_DATA_DIRS[base], "dashscope")))
 
 
 def auth_headers(user: str = "bench") -> dict[str, str]:

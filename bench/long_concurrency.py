@@ -14,7 +14,7 @@ import uuid
 
 import httpx
 
-from _harness import auth_headers, local_server, summary
+from _harness import admin_headers, auth_headers, local_server, summary
 
 LATENCY_MS = 1000  # DashScope takes seconds for a 600-character segment; 1 s is conservative
 SEGMENTS = 12
@@ -42,7 +42,7 @@ def main() -> None:
     with local_server(env={"VOICEFN_TTS_LONG_CONCURRENCY": "1"}) as serial, \
             local_server(env={"VOICEFN_TTS_LONG_CONCURRENCY": "4"}) as parallel:
         for base in (serial, parallel):
-            httpx.post(f"{base}/dashscope/_admin/faults", json=fault).raise_for_status()
+            httpx.post(f"{base}/dashscope/_admin/faults", json=fault, headers=admin_headers(base)).raise_for_status()
         one, four, segments = [], [], set()
         for i in range(ROUNDS):
             order = [(serial, one), (parallel, four)] if i % 2 == 0 else [(parallel, four), (serial, one)]

@@ -28,6 +28,13 @@ STACK_ENV = ("VOICEFN_RUNTIME", "VOICEFN_DATA_DIR", "VOICEFN_PUBLIC_BASE_URL", "
              "VOICEFN_ASR_TASK_DEADLINE_S")
 
 
+def admin_headers(data_dir: Path) -> dict[str, str]:
+    """The embedded DashScope's admin token of a data dir (its /_admin routes need it)."""
+    from voicefn_local.dashscope.admin_token import admin_headers as headers, load_admin_token
+
+    return headers(load_admin_token(data_dir / "dashscope"))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -74,7 +81,8 @@ class Stack:
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=60, **kw)
 
     def emulator(self, path: str, method: str = "GET", **kw: object) -> httpx.Response:
-        return httpx.request(method, f"{self.base_url}/dashscope{path}", timeout=30, **kw)
+        headers = {**admin_headers(self.data_dir), **dict(kw.pop("headers", None) or {})}  # type: ignore[call-overload]
+        return httpx.request(method, f"{self.base_url}/dashscope{path}", timeout=30, headers=headers, **kw)
 
     def stats(self) -> dict:
         return self.emulator("/_admin/stats").json()

@@ -48,7 +48,7 @@ FC3_DOMAIN_SCHEMA: dict[str, Any] = {
 
 # Paths a function serves that are not meant for the custom domain.
 FC_INTERNAL_PATHS = {"/invoke"}             # FC posts async invocations of a web function here
-DOCS_PATHS = {"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+DOCS_PATHS = {"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/docs/assets/{name}"}
 SHARED_META_PATHS = {"/health"}             # every app has it; the domain sends it to one of them
 
 

@@ -75,11 +75,29 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  DashScope: {settings.dashscope_http_url}")
     print("  try:       TOKEN=$(voicefn token --user demo)")
     print(f"             curl -H \"Authorization: Bearer $TOKEN\" {base}/api/audio/history", flush=True)
+    print(f"  admin:     /dashscope/_admin/* needs X-Voicefn-Admin-Token from "
+          f"{Path(os.environ['VOICEFN_DATA_DIR']) / 'dashscope' / 'admin.token'}", flush=True)
+    warning = exposure_warning(args.host)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     # websockets' sans-I/O protocol, as in the cloud (voicefn.web.server); a stuck WebSocket must
     # not hold Ctrl-C forever
     uvicorn.run(app, host=args.host, port=args.port, ws="websockets-sansio", lifespan="on",
                 log_level="info", timeout_graceful_shutdown=5)
     return 0
+
+
+def exposure_warning(host: str) -> str | None:
+    """A loud warning when ``voicefn serve`` listens beyond this machine: it is a dev server (its
+    embedded DashScope, object store and dev tokens are for one laptop)."""
+    if host in ("127.0.0.1", "localhost", "::1") or host.startswith("127."):
+        return None
+    bar = "!" * 78
+    return (f"{bar}\nWARNING: voicefn serve is listening on {host}: anyone who can reach this port can use "
+            "it.\nIt is a development server: its embedded DashScope, object store and dev JWTs are "
+            "meant for\nthis machine only (the emulator's admin routes need the token in the data dir, "
+            "but nothing\nelse here is hardened for a network). Use --host 127.0.0.1 unless you mean it."
+            f"\n{bar}")
 
 
 def _token(args: argparse.Namespace) -> int:

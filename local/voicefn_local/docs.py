@@ -12,10 +12,11 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
-__all__ = ["dumps", "merge_openapi", "redoc_page", "swagger_ui_page"]
+from voicefn.web import openapi_docs
+
+__all__ = ["asset", "dumps", "merge_openapi", "redoc_page", "swagger_ui_page"]
 
 _HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -51,6 +52,11 @@ def merge_openapi(specs: Mapping[str, Mapping[str, Any]], *, title: str, version
                 target[method] = operation
         for tag in spec.get("tags") or []:
             tags.setdefault(tag.get("name", ""), tag)
+    sockets = [s for spec in specs.values() for s in (spec.get("x-websockets") or [])
+               if keep is None or any(keep(f, s["path"]) for f in specs if s in (specs[f].get("x-websockets") or []))]
+    if sockets:  # OpenAPI has no WebSockets: their protocols go in the description
+        merged["x-websockets"] = sockets
+        merged["info"]["description"] += openapi_docs.websocket_markdown(sockets)
     if tags:
         merged["tags"] = list(tags.values())
     if not merged["components"]:
@@ -97,14 +103,19 @@ def _unique_operation_id(operation: dict[str, Any], function: str, seen: set[str
     seen.add(op_id)
 
 
-def swagger_ui_page(openapi_url: str, title: str) -> HTMLResponse:
-    """Swagger UI, as FastAPI serves it, loading ``openapi_url``."""
-    return get_swagger_ui_html(openapi_url=openapi_url, title=f"{title} - Swagger UI")
+def swagger_ui_page(openapi_url: str, title: str, root: str = "") -> HTMLResponse:
+    """Swagger UI loading ``openapi_url``, its assets served by this server (no CDN)."""
+    return openapi_docs.swagger_page(openapi_url, title, root + openapi_docs.ASSETS_PATH)
 
 
-def redoc_page(openapi_url: str, title: str) -> HTMLResponse:
-    """ReDoc, as FastAPI serves it, loading ``openapi_url``."""
-    return get_redoc_html(openapi_url=openapi_url, title=f"{title} - ReDoc")
+def redoc_page(openapi_url: str, title: str, root: str = "") -> HTMLResponse:
+    """ReDoc loading ``openapi_url``, its assets served by this server (no CDN)."""
+    return openapi_docs.redoc_page(openapi_url, title, root + openapi_docs.ASSETS_PATH)
+
+
+def asset(path: str) -> Response:
+    """``/docs/assets/<name>``: one of the Swagger UI / ReDoc files."""
+    return openapi_docs.asset_response(path.rsplit("/", 1)[-1])
 
 
 def dumps(spec: Mapping[str, Any]) -> bytes:

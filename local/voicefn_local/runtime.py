@@ -29,6 +29,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from voicefn.errors import ApiError, render_error
+
 import voicefn
 from voicefn.services import Services, bind_services, get_services, set_services, unbind_services
 from voicefn.settings import Settings, env_is_set, load_settings
@@ -267,14 +269,16 @@ class LocalApp:
         kind = scope["type"]
         path = _route_path(scope)
         if path == "/health":
-            await _send_json(scope, receive, send, 200, {"status": "ok"})
+            from voicefn.web.app import health_body
+
+            await _send_json(scope, receive, send, 200, health_body())
         elif self.dashscope is not None and _under(path, DASHSCOPE_PREFIX):
             child = {**scope, "root_path": scope.get("root_path", "") + DASHSCOPE_PREFIX}
             await self._forward(self.dashscope, child, receive, send)
         elif _under(path, OBJECTS_PREFIX):
             self._hook_object_store()
             await self._forward(self.objects, scope, receive, send)
-        elif path in ("/docs", "/redoc", "/openapi.json") and kind == "http":
+        elif (path in ("/docs", "/redoc", "/openapi.json") or path.startswith("/docs/assets/")) and kind == "http":
             await self._docs(path, scope, receive, send)
         else:
             await self._function(path, scope, receive, send)
@@ -282,14 +286,14 @@ class LocalApp:
     async def _function(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
         route = self.manifest.match(path)
         if route is None:
-            await _send_json(scope, receive, send, 404,
-                             {"detail": f"Not Found: no function in s.yaml serves {path}"})
+            await _send_json(scope, receive, send, 404, render_error(ApiError(
+                "NOT_FOUND", f"not found: no function in s.yaml serves {path}"), path))
             return
         method = "GET" if scope["type"] == "websocket" else scope["method"]
         if not route.allows(method):
             # FC's custom domain refuses methods a route does not list; so do we
-            await _send_json(scope, receive, send, 405,
-                             {"detail": f"{method} is not routed for {route.pattern}"},
+            await _send_json(scope, receive, send, 405, render_error(ApiError(
+                "METHOD_NOT_ALLOWED", f"{method} is not routed for {route.pattern}"), path),
                              headers=[(b"allow", ", ".join(route.methods).encode())])
             return
         self._hook_object_store()
@@ -340,11 +344,14 @@ class LocalApp:
         return subs + ([self.dashscope] if self.dashscope else [])
 
     async def _docs(self, path: str, scope: Scope, receive: Receive, send: Send) -> None:
-        openapi_url = scope.get("root_path", "").rstrip("/") + "/openapi.json"
+        root = scope.get("root_path", "").rstrip("/")
+        openapi_url = root + "/openapi.json"
         if path == "/docs":
-            response = docs.swagger_ui_page(openapi_url, _TITLE)
+            response = docs.swagger_ui_page(openapi_url, _TITLE, root)
         elif path == "/redoc":
-            response = docs.redoc_page(openapi_url, _TITLE)
+            response = docs.redoc_page(openapi_url, _TITLE, root)
+        elif path.startswith("/docs/assets/"):
+            response = docs.asset(path)
         else:
             await _send_bytes(send, 200, docs.dumps(self.openapi()), b"application/json")
             return
@@ -441,7 +448,9 @@ def _takes_an_argument(factory: Callable[..., Any]) -> bool:
 def _dashscope_app(services: Services) -> ASGIApp:
     from voicefn_local.dashscope import EmulatorConfig, create_dashscope_app
 
-    return create_dashscope_app(EmulatorConfig.from_settings(services.settings))
+    # it shares this server's port: it may fetch only what the local object store serves
+    objects = f"{services.settings.public_base_url}/_objects/"
+    return create_dashscope_app(EmulatorConfig.from_settings(services.settings, fetch_only=(objects,)))
 
 
 def _objects_app(local: LocalApp) -> ASGIApp:

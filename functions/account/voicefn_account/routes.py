@@ -15,6 +15,10 @@ from voicefn.web.routing import plain_router
 
 router = plain_router(prefix="/api/audio", tags=["account"])
 
+# Bounded so that the offset ((page - 1) * page_size) stays a small integer in every store
+# (SQLite's is 64-bit: page=2**63 was a 500).
+MAX_PAGE = 1_000_000
+
 
 class ApiKeyBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -24,7 +28,7 @@ class ApiKeyBody(BaseModel):
 
 @router.get("/history", summary="Your voice operations, newest first")
 async def history(principal: PrincipalDep, services: ServicesDep,
-                  page: int = Query(1, ge=1), page_size: int = Query(20, ge=1, le=100),
+                  page: int = Query(1, ge=1, le=MAX_PAGE), page_size: int = Query(20, ge=1, le=100),
                   type: Optional[Literal["tts", "asr", "voice"]] = Query(None)) -> dict[str, Any]:
     rows, total = await services.state.list_history(principal.user_id, type=type, page=page, page_size=page_size)
     return ok({"items": [public_item(r, services.objects) for r in rows], "total": total, "page": page,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from voicefn.billing import billable_characters
 from voicefn.catalog.models import resolve_openai_tts_model
-from voicefn.catalog.voices import get_voice, resolve_openai_voice
+from voicefn.catalog.voices import default_voice, get_voice, resolve_openai_voice
 from voicefn.errors import ApiError
+from voicefn.text.clean import strip_unspeakable
+from voicefn.text.validate import require_speech
 from voicefn.text.split import pack_segments
 from voicefn.tts.params import TtsParams
 from voicefn_tts.schemas import OpenAISpeechRequest
@@ -15,29 +18,34 @@ SAMPLE_RATE = 24000             # OpenAI's pcm is 24 kHz 16-bit mono; we use 24 
 UPSTREAM_FORMAT = {"mp3": "mp3", "opus": "opus", "wav": "wav", "pcm": "pcm", "flac": "wav"}
 
 
+DEFAULT_MODEL = "cosyvoice-v3-flash"  # what an unknown model name means here (seed 004's proxy
+                                      # sends any model name to its TTS_DEFAULT_MODEL)
+
+
 def to_params(body: OpenAISpeechRequest) -> tuple[TtsParams, list[str]]:
-    model = resolve_openai_tts_model(body.model)
-    if model is None:
-        raise ApiError("INVALID_MODEL", f"unknown model {body.model!r}; use tts-1, tts-1-hd, gpt-4o-mini-tts "
-                       "or a cosyvoice model id", param="model")
+    model = resolve_openai_tts_model(body.model) or DEFAULT_MODEL
     voice_name = body.voice.get("id") if isinstance(body.voice, dict) else body.voice
+    if voice_name is None or voice_name == "":
+        voice_name = default_voice(model) or ""  # seed 004's example sends no voice
     if not isinstance(voice_name, str) or not voice_name:
-        raise ApiError("INVALID_VOICE", "voice is required", param="voice")
+        raise ApiError("INVALID_VOICE", "voice must be a voice id", param="voice")
     voice = resolve_openai_voice(voice_name) or voice_name
     if body.response_format == "aac":
-        raise ApiError("UNSUPPORTED_FORMAT", "response_format aac is not supported; use mp3, opus, flac, wav or pcm",
+        raise ApiError("INVALID_PARAMETER", "response_format aac is not supported; use mp3, opus, flac, wav or pcm",
                        param="response_format")
     if not body.input.strip():
         raise ApiError("INVALID_PARAMETER", "input must not be empty", param="input")
+    require_speech(body.input, param="input")
     if len(body.input) > MAX_INPUT_CHARS:
         raise ApiError("TEXT_TOO_LONG", f"input is {len(body.input)} characters; at most {MAX_INPUT_CHARS}",
                        param="input")
     system = get_voice(voice)
     instruction = body.instructions if body.instructions and _instructable(system) else None
-    params = TtsParams(model=model, voice=voice, text=body.input, format=UPSTREAM_FORMAT[body.response_format],
+    text = strip_unspeakable(body.input)
+    params = TtsParams(model=model, voice=voice, text=text, format=UPSTREAM_FORMAT[body.response_format],
                        sample_rate=SAMPLE_RATE, speech_rate=min(2.0, max(0.5, body.speed)),
                        instruction=instruction)
-    return params, pack_segments(body.input, UPSTREAM_PIECE_CHARS)
+    return params, pack_segments(text, UPSTREAM_PIECE_CHARS, measure=billable_characters)
 
 
 def _instructable(voice: object) -> bool:

@@ -28,9 +28,13 @@ class SynthesizeRequest(BaseModel):
     instruction: Optional[str] = None
 
     def params(self) -> TtsParams:
-        return TtsParams(model=self.model, voice=self.voice, text=self.text, format=self.format,
-                         sample_rate=self.sample_rate, volume=self.volume, speech_rate=self.speech_rate,
-                         pitch_rate=self.pitch_rate, instruction=self.instruction)
+        from voicefn.text.clean import strip_unspeakable
+        from voicefn.tts.params import fit_sample_rate
+
+        return fit_sample_rate(TtsParams(
+            model=self.model, voice=self.voice, text=strip_unspeakable(self.text), format=self.format,
+            sample_rate=self.sample_rate, volume=self.volume, speech_rate=self.speech_rate,
+            pitch_rate=self.pitch_rate, instruction=self.instruction))
 
 
 class SynthesizeLongRequest(SynthesizeRequest):
@@ -59,7 +63,7 @@ class OpenAISpeechRequest(BaseModel):
 
     model: str
     input: str
-    voice: Union[str, dict[str, Any]]
+    voice: Union[str, dict[str, Any], None] = Field(None, description="default: the model's default voice")
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
     speed: float = Field(1.0, ge=0.25, le=4.0)
     instructions: Optional[str] = None

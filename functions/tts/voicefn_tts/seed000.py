@@ -29,8 +29,11 @@ def seed000_model(settings: Settings) -> str:
 
 
 def check_request(text: str, voice: str, language_type: str) -> None:
+    from voicefn.text.validate import require_speech
+
     if not text or not text.strip():
         raise ApiError("INVALID_PARAMETER", "text is required", param="text")
+    require_speech(text, param="text")
     if len(text) > MAX_TEXT_CHARS:
         raise ApiError("TEXT_TOO_LONG", f"text is {len(text)} characters; at most {MAX_TEXT_CHARS}", param="text")
     system = get_voice(voice)
@@ -49,7 +52,9 @@ async def run_seed000_task(services: Services, principal: Principal, task: dict[
     req = task["request"]
     api_key = await resolve_api_key(principal, services)
     model = req["model"]
-    segments = pack_segments(req["text"], SEGMENT_CHARS)
+    from voicefn.text.clean import strip_unspeakable
+
+    segments = pack_segments(strip_unspeakable(req["text"]), SEGMENT_CHARS)
     done = 0
 
     def job(text: str) -> Any:

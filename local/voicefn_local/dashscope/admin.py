@@ -1,4 +1,4 @@
-"""Test-control routes (no auth; the emulator only listens on loopback):
+"""Test-control routes (they need the local admin token: :mod:`.admin_token`):
 
 - ``GET /_admin/faults`` the active rules; ``POST /_admin/faults`` replaces them with the posted
   list (or ``{"rules": [...]}``); ``DELETE /_admin/faults`` removes them all.
@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from voicefn_local.dashscope.admin_auth import require_admin
 from voicefn_local.dashscope.state import get_state
 
-router = APIRouter(prefix="/_admin")
+router = APIRouter(prefix="/_admin", dependencies=[Depends(require_admin)])
 
 
 @router.get("/faults")

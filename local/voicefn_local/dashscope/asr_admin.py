@@ -1,4 +1,4 @@
-"""Test-control routes for the deterministic ASR engine (no auth; loopback only, like ``admin``):
+"""Test-control routes for the deterministic ASR engine (the admin token, like ``admin``):
 
 - ``POST /_admin/asr-scripts`` ``{"<sha256 of the PCM>": "transcript", ...}`` adds scripts
   (see :mod:`voicefn_local.engines.asr_deterministic` for the key); answers all of them.
@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from voicefn_local.dashscope.admin_auth import require_admin
 from voicefn_local.dashscope.state import get_state
 
-router = APIRouter(prefix="/_admin")
+router = APIRouter(prefix="/_admin", dependencies=[Depends(require_admin)])
 
 
 @router.get("/asr-scripts")

@@ -2,7 +2,9 @@
 time, then decoded to PCM16 mono by the layer's decoder (in a worker thread).
 
 Loopback URLs are fetched too: this is a local emulator, and the files it is asked to transcribe
-usually live on the same machine (the local object store).
+live on the same machine (the local object store). Under ``voicefn serve`` it shares the public
+port, so there it fetches only URLs under the prefixes it is given (the local object store's):
+it must not become a way into the machine's loopback services.
 """
 
 from __future__ import annotations
@@ -67,10 +69,27 @@ def parse_data_uri(uri: str, max_bytes: int) -> bytes:
     return data
 
 
-async def fetch_url(url: str, *, max_bytes: int, timeout_s: float) -> bytes:
-    """GET ``url`` (redirects followed); at most ``max_bytes``, within ``timeout_s`` overall."""
+def check_allowed(url: str, allowed: tuple[str, ...] | None) -> None:
+    """Raise AudioFetchFailed unless ``url`` (dot segments resolved) is under an allowed prefix."""
+    if allowed is None:
+        return
+    try:
+        normalized = str(httpx.URL(url))
+    except (httpx.InvalidURL, ValueError):
+        raise AudioFetchFailed("the URL is malformed") from None
+    if not any(normalized.startswith(prefix) for prefix in allowed):
+        raise AudioFetchFailed("the embedded DashScope only fetches files of the local object store")
+
+
+async def fetch_url(url: str, *, max_bytes: int, timeout_s: float,
+                    allowed: tuple[str, ...] | None = None) -> bytes:
+    """GET ``url`` (redirects followed unless restricted to ``allowed`` prefixes); at most
+    ``max_bytes``, within ``timeout_s`` overall."""
+    check_allowed(url, allowed)
+
     async def get() -> bytes:
-        async with httpx.AsyncClient(timeout=timeout_s, follow_redirects=True) as client:
+        async with httpx.AsyncClient(timeout=timeout_s, follow_redirects=allowed is None,
+                                     trust_env=False) as client:
             async with client.stream("GET", url) as response:
                 if response.status_code != 200:
                     raise AudioFetchFailed(f"GET {url} answered HTTP {response.status_code}",
@@ -94,12 +113,13 @@ async def fetch_url(url: str, *, max_bytes: int, timeout_s: float) -> bytes:
         raise AudioFetchFailed(f"GET {url} failed: {type(exc).__name__}") from None
 
 
-async def read_audio_ref(ref: str, *, max_bytes: int, timeout_s: float) -> bytes:
+async def read_audio_ref(ref: str, *, max_bytes: int, timeout_s: float,
+                         allowed: tuple[str, ...] | None = None) -> bytes:
     """The bytes a request's ``audio`` value points at: a data URI or an http(s) URL."""
     if ref.lower().startswith("data:"):
         return parse_data_uri(ref, max_bytes)
     if is_http_url(ref):
-        return await fetch_url(ref, max_bytes=max_bytes, timeout_s=timeout_s)
+        return await fetch_url(ref, max_bytes=max_bytes, timeout_s=timeout_s, allowed=allowed)
     scheme = ref.partition(":")[0] if ":" in ref else "a local path"
     raise AudioFetchFailed(f"unsupported audio source ({scheme}); send an http(s) URL or a "
                            "data:audio/...;base64 URI")

@@ -80,7 +80,7 @@ async def recognize(state: EmulatorState, model: str, asr: AsrRequest,
     config = state.config
     try:
         data = await read_audio_ref(asr.audio, max_bytes=config.max_asr_audio_bytes,
-                                    timeout_s=config.fetch_timeout_s)
+                                    timeout_s=config.fetch_timeout_s, allowed=config.fetch_only)
         audio = await decode_audio(data)
     except AudioTooLarge as exc:
         raise DashScopeError("BadRequest.TooLarge", f"The audio is too large: {exc}.",

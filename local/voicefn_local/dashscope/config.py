@@ -67,6 +67,12 @@ class EmulatorConfig:
     # its result file are kept (then queries answer UNKNOWN, as DashScope does after 24 h).
     max_running_tasks: int = 2
     task_ttl_s: int = 86400
+    # The token ``/_admin/*`` requires (header X-Voicefn-Admin-Token). None = the one in
+    # data_dir/admin.token (created if missing), or a random one when there is no data dir.
+    admin_token: str | None = None
+    # URL prefixes the ASR APIs may fetch audio from; None = any http(s) URL (a standalone test
+    # fake). `voicefn serve` allows only its local object store (the emulator shares its port).
+    fetch_only: tuple[str, ...] | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> "EmulatorConfig":
@@ -78,5 +84,12 @@ class EmulatorConfig:
         return cls(**options)
 
     def __post_init__(self) -> None:
+        if self.admin_token is None:
+            import secrets
+
+            from voicefn_local.dashscope.admin_token import load_admin_token
+
+            self.admin_token = (load_admin_token(self.data_dir) if self.data_dir is not None
+                                else secrets.token_urlsafe(32))
         if self.asr_engine is None:
             self.asr_engine = "deterministic" if self.engine == "deterministic" else "pocketsphinx"

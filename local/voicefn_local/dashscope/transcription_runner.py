@@ -165,7 +165,7 @@ class TranscriptionRunner:
         config = self._config
         try:
             data = await fetch_url(outcome.file_url, max_bytes=config.max_transcription_file_bytes,
-                                   timeout_s=config.fetch_timeout_s)
+                                   timeout_s=config.fetch_timeout_s, allowed=config.fetch_only)
             audio = await decode_audio(data)
         except AudioTooLarge as exc:
             raise FileFailed("FILE_TOO_LARGE", str(exc)) from None

@@ -46,7 +46,7 @@ def test_refusals_are_400_envelopes(stack: Stack, change: dict, param: str) -> N
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == 400 and body["data"] is None
-    assert body["error"] in ("INVALID_PARAMETER", "UNSUPPORTED_FORMAT")
+    assert body["error"] in ("INVALID_PARAMETER", "INVALID_AUDIO")
     assert param in body["message"]
 
 

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from tests.stack import ServeProcess
+from tests.stack import ServeProcess, admin_headers
 
 
 def wait_status(client: httpx.Client, task_id: str, wanted: tuple[str, ...], timeout_s: float) -> dict:
@@ -30,7 +30,7 @@ def test_a_crash_in_the_middle_of_a_transcription_does_not_lose_it(tmp_path) -> 
                 "model": "cosyvoice-v3-flash", "voice": "longanyang", "text": "重启也不会丢。", "format": "wav",
                 "sample_rate": 16000}).json()["data"]
             # the embedded DashScope holds the task RUNNING until it restarts (faults are not kept)
-            httpx.post(f"{server.base_url}/dashscope/_admin/faults",
+            httpx.post(f"{server.base_url}/dashscope/_admin/faults", headers=admin_headers(server.data_dir),
                        json=[{"match": {"api": "asr_filetrans"}, "fault": {"kind": "stuck"}}]).raise_for_status()
             task_id = client.post("/api/audio/asr/transcribe", json={
                 "model": "qwen3-asr-flash-filetrans", "file_url": made["audio_url"]}).json()["data"]["task_id"]

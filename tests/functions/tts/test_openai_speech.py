@@ -55,9 +55,10 @@ def test_streaming_response_reads_incrementally(stack: Stack) -> None:
 
 def test_errors_use_openais_shape(stack: Stack) -> None:
     client = openai_client(stack, "openai-user")
-    with pytest.raises(BadRequestError) as bad_model:
-        client.audio.speech.create(model="no-such-model", voice="alloy", input="x")
-    assert bad_model.value.body["code"] == "invalid_model"
+    # (an unknown model is no error: it means the default model, as in seed 004's proxy)
+    with pytest.raises(BadRequestError) as silent:
+        client.audio.speech.create(model="tts-1", voice="alloy", input="\u200b\u200d")
+    assert silent.value.body["code"] == "invalid_parameter" and silent.value.body["param"] == "input"
     with pytest.raises(BadRequestError) as aac:
         client.audio.speech.create(model="tts-1", voice="alloy", input="x", response_format="aac")
     assert "aac" in aac.value.body["message"]

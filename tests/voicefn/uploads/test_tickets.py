@@ -87,7 +87,7 @@ async def test_content_types_outside_the_purpose_are_refused(services: Services,
                                                              content_type: str) -> None:
     with pytest.raises(ApiError) as err:
         await ticket(services, purpose=purpose, content_type=content_type, size=1000)
-    assert (err.value.code, err.value.status, err.value.param) == ("UNSUPPORTED_FORMAT", 400, "content_type")
+    assert (err.value.code, err.value.status, err.value.param) == ("INVALID_AUDIO", 400, "content_type")
 
 
 @pytest.mark.parametrize("content_type", ["", "audio", "audio/", "audio/wav\r\nX-Evil: 1", "audio/wav\u00e9",

@@ -64,7 +64,7 @@ def _json(out: dict[str, Any]) -> Any:
 def test_health_from_raw_bytes_event(handler, built) -> None:
     out = handler(json.dumps(http_event("GET", "/health")).encode(), ctx("fc-health-1"))
     assert set(out) == {"statusCode", "headers", "isBase64Encoded", "body"}
-    assert out["statusCode"] == 200 and _json(out) == {"status": "ok"}
+    assert out["statusCode"] == 200 and _json(out)["status"] == "ok"
     # the sample's requestId is "": the context's request id is used and echoed
     assert out["headers"]["x-request-id"] == "fc-health-1"
     # str and dict events too; the app is built once

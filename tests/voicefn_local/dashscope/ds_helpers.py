@@ -32,12 +32,19 @@ def level(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(samples)))) if len(samples) else 0.0
 
 
+def admin(server: ServerHandle) -> dict[str, str]:
+    """Headers carrying a test emulator's admin token (its /_admin routes need it)."""
+    from voicefn_local.dashscope.admin_token import admin_headers
+
+    return admin_headers(server.app.state.emulator.config.admin_token)
+
+
 def stats(server: ServerHandle) -> dict[str, int]:
-    return httpx.get(f"{server.base_url}/_admin/stats").json()
+    return httpx.get(f"{server.base_url}/_admin/stats", headers=admin(server)).json()
 
 
 def set_faults(server: ServerHandle, rules: list[dict[str, Any]]) -> None:
-    response = httpx.post(f"{server.base_url}/_admin/faults", json=rules)
+    response = httpx.post(f"{server.base_url}/_admin/faults", json=rules, headers=admin(server))
     assert response.status_code == 200, response.text
 
 

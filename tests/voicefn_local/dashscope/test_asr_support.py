@@ -42,7 +42,10 @@ def asr_body(audio: str, model: str = "qwen3-asr-flash", **options: Any) -> dict
 
 
 def set_scripts(server: ServerHandle, scripts: dict[str, str]) -> None:
-    response = httpx.post(f"{server.base_url}/_admin/asr-scripts", json=scripts)
+    from voicefn_local.dashscope.admin_token import admin_headers
+
+    response = httpx.post(f"{server.base_url}/_admin/asr-scripts", json=scripts,
+                          headers=admin_headers(server.app.state.emulator.config.admin_token))
     assert response.status_code == 200, response.text
 
 

@@ -12,7 +12,7 @@ from dashscope.audio.tts_v2 import SpeechSynthesizer
 from dashscope.common.error import RequestFailure
 
 from tests.voicefn_local.dashscope.ds_helpers import (WsSession, continue_task, event_kind,
-                                                      finish_task, run_task, set_faults, stats)
+                                                      admin, finish_task, run_task, set_faults, stats)
 
 COSY_URL = "/api/v1/services/audio/tts/SpeechSynthesizer"
 QWEN_URL = "/api/v1/services/aigc/multimodal-generation/generation"
@@ -182,18 +182,19 @@ def test_http_client_disconnect_stops_sse_synthesis(emulator) -> None:
 
 def test_admin_fault_routes(emulator) -> None:
     base = f"{emulator.base_url}/_admin/faults"
-    assert httpx.post(base, json=[{"fault": {"kind": "meteor"}}]).status_code == 400
-    assert httpx.post(base, json={"fault": {"kind": "error"}}).status_code == 400  # not a list
-    response = httpx.post(base, json={"rules": [rule("error", api="tts_http", times=3)]})
+    token = admin(emulator)
+    assert httpx.post(base, json=[{"fault": {"kind": "meteor"}}], headers=token).status_code == 400
+    assert httpx.post(base, json={"fault": {"kind": "error"}}, headers=token).status_code == 400  # not a list
+    response = httpx.post(base, json={"rules": [rule("error", api="tts_http", times=3)]}, headers=token)
     assert response.status_code == 200
-    listed = httpx.get(base).json()["rules"]
+    listed = httpx.get(base, headers=token).json()["rules"]
     assert listed == [{"match": {"api": "tts_http"},
                        "fault": {"kind": "error", "latency_ms": 1000, "frame_delay_ms": 200,
                                  "times": 3},
                        "remaining": 3}]
     httpx.post(f"{emulator.base_url}{COSY_URL}", json=COSY_BODY, headers=KEY)
-    assert httpx.get(base).json()["rules"][0]["remaining"] == 2
-    assert httpx.delete(base).json() == {"rules": []}
+    assert httpx.get(base, headers=token).json()["rules"][0]["remaining"] == 2
+    assert httpx.delete(base, headers=token).json() == {"rules": []}
     assert httpx.post(f"{emulator.base_url}{COSY_URL}", json=COSY_BODY,
                       headers=KEY).status_code == 200
 

@@ -7,7 +7,7 @@ from dashscope import MultiModalConversation
 from dashscope.audio.http_tts import HttpSpeechSynthesizer
 from dashscope.audio.tts_v2 import SpeechSynthesizer
 
-from tests.voicefn_local.dashscope.ds_helpers import stats
+from tests.voicefn_local.dashscope.ds_helpers import admin, stats
 from voicefn.billing import billable_characters
 
 
@@ -30,7 +30,7 @@ def test_counts_calls_per_api_and_characters(sdk, emulator) -> None:
 def test_reset(sdk, emulator) -> None:
     HttpSpeechSynthesizer.call(model="cosyvoice-v3-flash", text="你好", voice="longanyang")
     assert stats(emulator)["tts_http"] == 1
-    reset = httpx.post(f"{emulator.base_url}/_admin/stats/reset").json()
+    reset = httpx.post(f"{emulator.base_url}/_admin/stats/reset", headers=admin(emulator)).json()
     assert reset["tts_http"] == 0 and reset["characters"] == 0
     assert stats(emulator)["engine_calls"] == 0
 

@@ -39,7 +39,8 @@ def _params_from_query(ws: WebSocket) -> TtsParams:
 
     q = ws.query_params
     try:
-        return TtsParams(model=q.get("model", ""), voice=q.get("voice", ""), text="…",
+        # text: a speakable placeholder for the checks; the real text comes in pieces
+        return TtsParams(model=q.get("model", ""), voice=q.get("voice", ""), text="text",
                          format=q.get("format", "pcm"), sample_rate=int(q.get("sample_rate", 22050)),
                          volume=int(q.get("volume", 50)), speech_rate=float(q.get("speech_rate", 1.0)),
                          pitch_rate=float(q.get("pitch_rate", 1.0)), instruction=q.get("instruction"))

@@ -20,7 +20,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "AUDIO_TOO_LONG": 400,
     "VOICE_LIMIT_EXCEEDED": 400,
     "MODEL_VOICE_MISMATCH": 400,
-    "UNSUPPORTED_FORMAT": 400,
+    "UNSUPPORTED_FORMAT": 400,  # no longer raised (README "Error codes"): kept for old clients
     "UNAUTHORIZED": 401,
     "FORBIDDEN": 403,
     "NOT_FOUND": 404,

@@ -44,6 +44,10 @@ async def record_history(state: StateStore, user_id: str, *, type: str, model: s
     row = item.to_row()
     if extra:  # as before: extra fields may also replace the named ones
         row.update({k: v for k, v in extra.items() if v is not None})
+    if output_key:  # the object is this user's from now on (read back by URL: storage.owners)
+        from voicefn.storage.owners import grant
+
+        await grant(state, output_key, user_id)
     return await state.add_history(user_id, row, idempotency_key=idempotency_key)
 
 

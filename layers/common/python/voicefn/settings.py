@@ -155,6 +155,8 @@ class Settings:
     stream_queue_chunks: int = 32
     asr_task_deadline_s: int = 6 * 3600
     log_level: str = "INFO"
+    # every HTTP request answers (or starts streaming) within this, else 504 TIMEOUT; 0 = none
+    request_deadline_s: float = 120.0
 
     # the embedded DashScope's engines (local runtime only; None = its own default)
     emulator_engine: str | None = None
@@ -244,6 +246,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *,
         # names checked by the emulator itself, which owns the list of engines
         emulator_engine=env.text("VOICEFN_FAKE_ENGINE"),
         emulator_asr_engine=env.text("VOICEFN_FAKE_ASR_ENGINE"),
+        request_deadline_s=env.number("VOICEFN_REQUEST_DEADLINE_S", 120.0, minimum=0),
     )
 
 

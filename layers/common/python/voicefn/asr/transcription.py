@@ -26,6 +26,7 @@ from voicefn.errors import ApiError
 from voicefn.history import record_history, utc_now
 from voicefn.logging import get_logger
 from voicefn.services import Services, get_services
+from voicefn.uploads.limits import MAX_SIZE
 from voicefn.tasks import create_task, fail_task, on_task_failed, principal_record, public_task, task_principal
 
 FILETRANS_MODELS = ("qwen3-asr-flash-filetrans",)
@@ -33,6 +34,9 @@ KIND = "asr_filetrans"
 POLL_SLICE_S = 480                  # poll this long per invocation (FC timeout 600 s), then re-enqueue
 RESULT_MAX_BYTES = 32 * 1024 * 1024
 SIGNED_URL_TTL_S = 24 * 3600
+FETCH_MAX_BYTES = MAX_SIZE["asr"]      # as for uploads to transcribe
+FETCH_TIMEOUT_S = 120.0
+FETCH_PREFIX = "audio/asr"           # audio/asr/{date}/{task_id}.{ext}, owned by the task's user
 _NAMESPACE = uuid.UUID("6f1c3f0e-6a3b-4f57-9b8e-5b7d2b9c1a10")
 
 log = get_logger(__name__)
@@ -56,16 +60,25 @@ def check_model(model: str) -> None:
 
 
 async def check_file_url(services: Services, file_url: str, user_id: str) -> dict[str, Any]:
-    """Where DashScope will read the audio: our own object (by key) or a public URL."""
-    from voicefn.asr.intake import readable_by
-    from voicefn.net.ssrf import require_public_url
+    """Where the audio comes from: the caller's own object (by key), or a URL that the task's job
+    copies into our storage first (a public URL, or a signed URL of an object of ours that the
+    caller does not own). DashScope only ever gets a signed URL of the caller's own object."""
+    from voicefn.asr.intake import SEAMS, readable_key
+    from voicefn.net.errors import FetchError, to_api_error
+    from voicefn.net.ssrf import aresolve_public_url
+    from voicefn.storage.owners import owns
 
-    key = services.objects.key_from_url(file_url)
-    if key is not None:
-        if not readable_by(user_id)(key) or await services.objects.head(key) is None:
+    try:
+        key = await readable_key(services, file_url, user_id)
+        if key is None:
+            # refused here when plainly not public; the job's fetch checks every hop again
+            await aresolve_public_url(file_url, resolver=SEAMS.resolver)
+    except FetchError as exc:
+        raise to_api_error(exc, "file_url") from exc
+    if key is not None and await owns(services.state, key, user_id):
+        if await services.objects.head(key) is None:
             raise ApiError("INVALID_PARAMETER", "file_url points to an object that does not exist", param="file_url")
         return {"object_key": key}
-    await require_public_url(file_url, param="file_url")
     return {"file_url": file_url}
 
 
@@ -108,6 +121,14 @@ async def advance(services: Services, task_id: str, *, poll_for_s: float = POLL_
     principal = task_principal(task)
     api_key = await resolve_api_key(principal, services)
     deadline = time.monotonic() + min(poll_for_s, max(0.0, deadline_s - _age_s(task)))
+    if holds_lease and _needs_fetch(task):
+        try:
+            task = await _ensure_fetched(services, task, max(1.0, min(FETCH_TIMEOUT_S, deadline_s - _age_s(task))))
+        except ApiError as err:
+            if err.status < 500 and err.status != 429:  # the URL cannot be fetched: retrying cannot help
+                await _fail(services, task, err.code, err.message)
+                return await services.state.get_task(task_id)
+            raise
     while True:
         if not task.get("upstream_task_id"):
             if not holds_lease:
@@ -124,6 +145,8 @@ async def refresh(services: Services, task: dict[str, Any]) -> dict[str, Any]:
     """One look upstream for a client's GET (no waiting): progress even if every job was lost."""
     if task["status"] in ("SUCCEEDED", "FAILED"):
         return task
+    if _needs_fetch(task) and _age_s(task) <= services.settings.asr_task_deadline_s:
+        return task  # a client's GET never waits for a download: the job does that
     try:
         return await advance(services, task["task_id"], poll_for_s=0) or task
     except (ApiError, UpstreamError) as exc:
@@ -131,9 +154,34 @@ async def refresh(services: Services, task: dict[str, Any]) -> dict[str, Any]:
         return task
 
 
+def _needs_fetch(task: dict[str, Any]) -> bool:
+    return bool(task["request"].get("file_url")) and not task.get("object_key")
+
+
+async def _ensure_fetched(services: Services, task: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    """Copy the user's URL into our storage once (a user's URL is never handed to DashScope).
+
+    The key is derived from the task, so runs racing here write the same bytes to the same key.
+    A failure ends the task: its error says the URL could not be fetched, never what a server
+    behind it answered (the guard must not become an oracle for anything it refused).
+    """
+    from voicefn.asr.intake import copy_to_storage
+
+    if not _needs_fetch(task):
+        return task
+    day = (task.get("submit_time") or utc_now())[:10].replace("-", "")
+    key, _ = await copy_to_storage(services, task["request"]["file_url"], user_id=task["owner"],
+                                   key_stem=f"{FETCH_PREFIX}/{day}/{task['task_id']}", param="file_url",
+                                   max_bytes=FETCH_MAX_BYTES, timeout_s=timeout_s)
+    await services.state.update_task(task["task_id"], {"object_key": key, "updated_at": utc_now()})
+    task["object_key"] = key
+    return task
+
+
 async def _submit(services: Services, task: dict[str, Any], api_key: str) -> dict[str, Any]:
     req = task["request"]
-    file_url = req.get("file_url") or services.objects.signed_get_url(req["object_key"], SIGNED_URL_TTL_S)
+    # only ever our own object (copied there first when the user gave a URL)
+    file_url = services.objects.signed_get_url(task.get("object_key") or req["object_key"], SIGNED_URL_TTL_S)
     try:
         upstream_id = await services.dashscope.submit_transcription(
             api_key=api_key, model=req["model"], file_url=file_url, channel_id=req.get("channel_id") or [0],

@@ -119,7 +119,7 @@ def _probe_webm(data: bytes) -> AudioInfo:
     raise UnsupportedAudio("webm cannot be probed or decoded here; send mp3, wav, ogg, opus or flac")
 
 
-_PROBES = {
+_PROBES: dict[str, Callable[[bytes], AudioInfo]] = {
     "wav": _probe_wav,
     "mp3": _probe_mp3,
     "opus": _probe_opus,

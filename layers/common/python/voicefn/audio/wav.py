@@ -14,6 +14,14 @@ from voicefn.audio.errors import InvalidAudio
 # RIFF and data sizes of a WAV whose length is not known when the header is sent. Browsers,
 # ffmpeg, VLC and libsndfile read such a file to its end; it is what streaming TTS servers send.
 STREAMING_SIZE = 0xFFFFFFFF
+# Other "length unknown" sizes writers use for pipes (0x7FFFFFFF, and sox's 0x7FFFF000).
+_UNKNOWN_SIZES = (STREAMING_SIZE, 0x7FFFFFFF, 0x7FFFF000)
+# What real audio has: anything outside is a forged or corrupt header (a rate of 4294967295 Hz
+# made a file "0 s long" and still billed).
+MIN_SAMPLE_RATE = 1000
+MAX_SAMPLE_RATE = 768_000
+MAX_CHANNELS = 64
+MAX_BITS = 64
 
 PCM = 1
 IEEE_FLOAT = 3
@@ -65,8 +73,11 @@ def parse_wav(data: bytes) -> WavLayout:
                 raise InvalidAudio("WAV data chunk before its fmt chunk")
             tag, channels, rate, bits, align, raw = fmt
             available = len(data) - body
-            # 0xFFFFFFFF (streamed) or a size past the end: the samples run to the end of the file.
-            if size == STREAMING_SIZE or size > available or (size == 0 and available > 0):
+            # 0xFFFFFFFF (streamed): the samples run to the end of the file. A size past the end
+            # by more than a block is a header that lies about the file (a "4 GB" WAV of 1 KB).
+            if size > available + align and size not in _UNKNOWN_SIZES:
+                raise InvalidAudio(f"WAV header claims {size} bytes of samples but the file has {available}")
+            if size in _UNKNOWN_SIZES or size > available or (size == 0 and available > 0):
                 size = available
             size -= size % align
             return WavLayout(tag, channels, rate, bits, align, raw, body, size)
@@ -84,6 +95,10 @@ def _parse_fmt(body: bytes) -> tuple[int, int, int, int, int, bytes]:
         tag = struct.unpack_from("<H", body, 24)[0]  # first two bytes of the sub-format GUID
     if channels < 1 or rate < 1 or bits < 1:
         raise InvalidAudio("WAV fmt chunk has zero channels, rate or bit depth")
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise InvalidAudio(f"WAV sample rate {rate} Hz is not a real audio rate")
+    if channels > MAX_CHANNELS or bits > MAX_BITS:
+        raise InvalidAudio(f"WAV fmt chunk claims {channels} channels of {bits} bits")
     align = channels * ((bits + 7) // 8)  # recomputed: some writers get block_align wrong
     return tag, channels, rate, bits, align, bytes(body)
 
@@ -108,3 +123,17 @@ def header(fmt_chunk: bytes, data_size: int | None) -> bytes:
 def build(fmt_chunk: bytes, samples: bytes) -> bytes:
     """A complete WAV with correct sizes."""
     return header(fmt_chunk, len(samples)) + samples + (b"\x00" if len(samples) & 1 else b"")
+
+
+def with_true_sizes(data: bytes) -> bytes:
+    """A WAV whose RIFF and data sizes are what the file holds. A streamed WAV carries
+    0xFFFFFFFF ("until EOF"), right for a stream of unknown length, wrong for a stored file:
+    ``soxi`` reads 27 hours, Python's ``wave`` 2**31 frames. Anything else is returned as is."""
+    if not is_wav(data):
+        return data
+    layout = parse_wav(data)
+    riff_size = struct.unpack_from("<I", data, 4)[0]
+    declared = struct.unpack_from("<I", data, layout.data_offset - 4)[0]
+    if riff_size != STREAMING_SIZE and declared == layout.data_size:
+        return data
+    return build(layout.fmt_chunk, data[layout.data_offset:layout.data_offset + layout.data_size])

@@ -88,11 +88,12 @@ _ENDS_IN_NUMBER = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]*")
 def address_problem(address: IPAddress) -> str | None:
     """Why ``address`` is not a public destination, or None if it is."""
     address = _unscoped(address)
+    blocked: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...]
     if address in _METADATA:
         return _METADATA[address]
     if isinstance(address, ipaddress.IPv6Address):
-        for network in _EMBEDS_V4:
-            if address in network:
+        for tunnel in _EMBEDS_V4:
+            if address in tunnel:
                 embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
                 problem = address_problem(embedded)
                 return f"{problem} (inside an IPv6 address)" if problem else None

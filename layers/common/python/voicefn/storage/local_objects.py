@@ -306,6 +306,18 @@ class LocalObjectStore:
         except InvalidObjectKey:
             return None
 
+    def signed_key_from_url(self, url: str, now: float | None = None) -> str | None:
+        """The key of a valid, unexpired signed GET URL of this store, else None."""
+        key = self.key_from_url(url)
+        if key is None:
+            return None
+        query = signing.query_params(url)
+        try:
+            self.verify_get(key, query.get("expires"), query.get("signature"), now)
+        except (signing.UrlSignatureError, InvalidObjectKey):
+            return None
+        return key
+
     # -- verification (used by the object server) --------------------------------------------
 
     def verify_get(self, key: str, expires: str | int | None, signature: str | None,

@@ -83,3 +83,8 @@ class ObjectStore(Protocol):
     def key_from_url(self, url: str) -> str | None:
         """If ``url`` points into this store (its bucket, or the local object server), the key."""
         ...
+
+    def signed_key_from_url(self, url: str, now: float | None = None) -> str | None:
+        """The key, if ``url`` is a GET URL of this store whose signature is valid and unexpired
+        (a capability anyone holding it may use); None for any other URL."""
+        ...

@@ -245,6 +245,25 @@ class OssObjectStore:
         except InvalidObjectKey:
             return None
 
+    def signed_key_from_url(self, url: str, now: float | None = None) -> str | None:
+        """The key of a valid, unexpired OSS v1 signed GET URL made with this store's
+        credentials (as :meth:`signed_get_url` makes them), else None. A URL signed with
+        credentials since rotated (STS) no longer verifies: it is refused, never trusted."""
+        key = self.key_from_url(url)
+        if key is None:
+            return None
+        query = signing.query_params(url)
+        if query.get("OSSAccessKeyId") != self._access_key_id:
+            return None
+        token = query.get("security-token")
+        if (token or None) != (self._security_token or None):
+            return None
+        expected = signing.oss_v1_url_signature(self._access_key_secret, "GET", self.bucket, key,
+                                                query.get("Expires", ""), token)
+        if not signing.oss_v1_signature_valid(expected, query.get("Signature"), query.get("Expires"), now):
+            return None
+        return key
+
     def _bucket_url(self, endpoint: str) -> str:
         parts = urlsplit(endpoint)
         if _is_ip_or_localhost(parts.netloc):

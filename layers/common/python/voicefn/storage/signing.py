@@ -15,6 +15,7 @@ import json
 import time
 from datetime import datetime, timezone
 from typing import Any, Mapping
+from urllib.parse import parse_qsl, urlsplit
 
 LOCAL_ACCESS_KEY_ID = "voicefn-local"
 
@@ -79,6 +80,41 @@ def check_url_signature(secret: bytes, method: str, bucket: str, key: str, expir
         raise UrlSignatureError("the request signature we calculated does not match the signature you provided")
     if expires_at < (time.time() if now is None else now):
         raise UrlSignatureError("request has expired", code="AccessDenied")
+
+
+def query_params(url: str) -> dict[str, str]:
+    """A URL's query as a dict (the first value of each name; blank values kept)."""
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return {}
+    out: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        out.setdefault(name, value)
+    return out
+
+
+def oss_v1_url_signature(secret: str, method: str, bucket: str, key: str, expires: str,
+                         security_token: str | None = None) -> str:
+    """OSS's v1 signed-URL signature (what oss2's ``Bucket.sign_url`` puts in ``Signature``):
+    base64 HMAC-SHA1 of ``METHOD\n\n\n{Expires}\n/{bucket}/{key}``, the STS token being a
+    signed sub-resource."""
+    resource = f"/{bucket}/{key}"
+    if security_token:
+        resource += f"?security-token={security_token}"
+    message = "\n".join([method.upper(), "", "", str(expires), resource])
+    digest = hmac.new(secret.encode("utf-8"), message.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def oss_v1_signature_valid(expected: str, signature: str | None, expires: str | None,
+                           now: float | None = None) -> bool:
+    """``signature`` matches and ``expires`` (unix seconds) has not passed."""
+    if not signature or not expires or not expires.isdigit():
+        return False
+    if not hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "replace")):
+        return False
+    return int(expires) >= (time.time() if now is None else now)
 
 
 # -- PostObject policies ------------------------------------------------------------------------

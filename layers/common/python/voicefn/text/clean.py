@@ -96,6 +96,13 @@ def clean_for_speech(text: str) -> str:
     return _collapse_whitespace(text)
 
 
+def strip_unspeakable(text: str) -> str:
+    """``text`` without what no voice can say: control, zero-width and other format characters,
+    private-use glyphs and emoji (markdown and SSML are left as they are: only invisible or
+    pictographic characters go). Synthesis gets this text, and bills it."""
+    return _EMOJI.sub("", _strip_controls(text))
+
+
 def normalize_for_cache(text: str) -> str:
     """Cache-key form: NFKC (full-width and compatibility forms folded) and whitespace runs as one
     space, trimmed. Two texts a voice would read the same way get the same key."""

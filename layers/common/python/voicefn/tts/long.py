@@ -8,6 +8,7 @@ from typing import Any
 
 from voicefn.auth.principal import Principal
 from voicefn.services import Services
+from voicefn.billing import billable_characters
 from voicefn.text.split import pack_segments
 from voicefn.tts.params import TtsParams
 from voicefn.tts.service import (ProgressCallback, SynthesisResult, TtsService, gather_bounded,
@@ -49,7 +50,8 @@ async def synthesize_long(services: Services, principal: Principal, params: TtsP
             await on_progress(hit.segments, hit.segments)
         return LongResult(result)
 
-    segments = pack_segments(params.text, min(segment_chars, services.settings.tts_max_chars))
+    segments = pack_segments(params.text, min(segment_chars, services.settings.tts_max_chars),
+                             measure=billable_characters)  # DashScope's per-request limit, its count
     total, done = len(segments), 0
 
     def job(text: str) -> Any:

@@ -46,9 +46,7 @@ def check_ranges(p: TtsParams, *, max_chars: int) -> None:
         raise ApiError("INVALID_VOICE", "voice is required", param="voice")
     if not p.text or not p.text.strip():
         raise ApiError("INVALID_PARAMETER", "text must not be empty", param="text")
-    if len(p.text) > max_chars:
-        raise ApiError("TEXT_TOO_LONG", f"text is {len(p.text)} characters; at most {max_chars} per request "
-                       "(use /api/audio/tts/synthesize-long for longer text)", param="text")
+    _check_text(p, max_chars)
     if p.format not in FORMATS:
         raise ApiError("INVALID_PARAMETER", f"format must be one of {', '.join(FORMATS)}", param="format")
     if p.sample_rate not in SAMPLE_RATES:
@@ -64,3 +62,26 @@ def check_ranges(p: TtsParams, *, max_chars: int) -> None:
         raise ApiError("INVALID_PARAMETER", "pitch_rate must be in [0.5, 2.0]", param="pitch_rate")
     if p.instruction is not None and len(p.instruction) > 500:
         raise ApiError("INVALID_PARAMETER", "instruction is at most 500 characters", param="instruction")
+
+
+def _check_text(p: TtsParams, max_chars: int) -> None:
+    """Something to say, within the limit counted as DashScope counts (and bills) characters:
+    a CJK ideograph is 2, any other character 1, SSML tags not at all."""
+    from voicefn.billing import billable_characters
+    from voicefn.text.validate import check_text, require_speech
+
+    require_speech(p.text, param="text")
+    check_text(p.instruction, param="instruction")
+    characters = billable_characters(p.text)
+    if characters > max_chars:
+        raise ApiError("TEXT_TOO_LONG", f"text is {characters} characters (CJK ideographs count 2); at most "
+                       f"{max_chars} per request (use /api/audio/tts/synthesize-long for longer text)", param="text")
+
+
+def fit_sample_rate(p: TtsParams) -> TtsParams:
+    """Opus has no 22050 (seed 003's default) or 44100: a supported rate asked for with opus
+    becomes the nearest rate opus has (ties go up), which the response then reports."""
+    if p.format != "opus" or p.sample_rate in OPUS_SAMPLE_RATES or p.sample_rate not in SAMPLE_RATES:
+        return p
+    nearest = min(OPUS_SAMPLE_RATES, key=lambda rate: (abs(rate - p.sample_rate), -rate))
+    return replace(p, sample_rate=nearest)

@@ -17,6 +17,10 @@ def new_audio_key(fmt: str, prefix: str = "audio/tts") -> str:
 
 
 async def store_audio(objects: ObjectStore, audio: bytes, fmt: str, sample_rate: int | None = None) -> ObjectInfo:
+    if fmt == "wav":  # a stored file has its true sizes; 0xFFFFFFFF is for streams only
+        from voicefn.audio.wav import with_true_sizes
+
+        audio = with_true_sizes(audio)
     return await objects.put(new_audio_key(fmt), audio, content_type(fmt, sample_rate))
 
 

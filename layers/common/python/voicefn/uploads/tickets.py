@@ -98,7 +98,7 @@ async def create_ticket(services: Services, principal: Principal, *, purpose: st
     ext = content_type_extension(purpose, content_type)
     if ext is None:
         allowed = ", ".join(sorted(ACCEPTED_TYPES[purpose]))
-        raise ApiError("UNSUPPORTED_FORMAT", f"content_type {content_type!r} is not accepted for {purpose} "
+        raise ApiError("INVALID_AUDIO", f"content_type {content_type!r} is not accepted for {purpose} "
                        f"uploads (accepted: {allowed})", param="content_type")
     _check_size(purpose, size)
     filename = _check_filename(filename)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fastapi import APIRouter, FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.middleware.cors import CORSMiddleware
 
 import voicefn
@@ -12,10 +14,13 @@ from voicefn.logging import configure_logging
 from voicefn.services import Services, get_services
 from voicefn.settings import Settings
 from voicefn.web.body_limit import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
+from voicefn.web.deadline import DeadlineMiddleware
 from voicefn.web.handlers import install_error_handlers
+from voicefn.web.openapi_docs import ASSETS_PATH, asset_response, install_openapi, redoc_page, swagger_page
 from voicefn.web.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from voicefn.web.responses import ok
 from voicefn.web.routing import plain_router
+from voicefn.web.text_guard import TextGuardMiddleware
 from voicefn.web.unhandled import UnhandledErrorMiddleware
 
 __all__ = ["build_app", "ok"]
@@ -23,9 +28,36 @@ __all__ = ["build_app", "ok"]
 _health = plain_router()
 
 
+def health_body() -> dict[str, str]:
+    """seed 000's ``{"status": "ok"}`` plus seed 002's ``timestamp`` (UTC, ISO-8601)."""
+    from datetime import datetime, timezone
+
+    return {"status": "ok", "timestamp": datetime.now(timezone.utc).isoformat(timespec="microseconds")}
+
+
 @_health.get("/health", tags=["meta"], summary="Liveness check (no auth)")
 async def health() -> dict[str, str]:
-    return {"status": "ok"}
+    return health_body()
+
+
+_docs = plain_router(include_in_schema=False)
+
+
+@_docs.get("/docs")
+async def swagger(request: Request) -> Response:
+    root = request.scope.get("root_path", "").rstrip("/")
+    return swagger_page(root + "/openapi.json", request.app.title, root + ASSETS_PATH)
+
+
+@_docs.get("/redoc")
+async def redoc(request: Request) -> Response:
+    root = request.scope.get("root_path", "").rstrip("/")
+    return redoc_page(root + "/openapi.json", request.app.title, root + ASSETS_PATH)
+
+
+@_docs.get(ASSETS_PATH + "/{name}")
+async def docs_asset(name: str) -> Response:
+    return asset_response(name)
 
 
 def build_app(*, title: str, description: str = "", routers: Sequence[APIRouter] = (),
@@ -44,15 +76,20 @@ def build_app(*, title: str, description: str = "", routers: Sequence[APIRouter]
     settings = services.settings
     configure_logging(settings.log_level)
 
-    app = FastAPI(title=title, description=description, version=version)
+    # docs pages of our own: assets from the project when installed (no CDN), real error answers
+    app = FastAPI(title=title, description=description, version=version, docs_url=None, redoc_url=None)
     app.state.services = services
     app.include_router(_health)
+    app.include_router(_docs)
     for router in routers:
         app.include_router(router)
     install_error_handlers(app)
+    install_openapi(app)
 
     # add_middleware wraps: the last added is the outermost
     app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(DeadlineMiddleware)  # its 504 still passes the request id and CORS layers
+    app.add_middleware(TextGuardMiddleware)  # inside the size guard: it reads bounded bodies only
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
     origins = list(settings.cors_origins) or ["*"]
     wildcard = "*" in origins

@@ -117,7 +117,8 @@ async def _on_http_error(conn: HTTPConnection, exc: Exception) -> Response | Non
     if exc.status_code in (204, 304):
         return Response(status_code=exc.status_code, headers=exc.headers)
     method = conn.scope.get("method", "GET")
-    return await _render(conn, http_error(exc, method, conn.scope.get("path", "/")), exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return await _render(conn, http_error(exc, method, conn.scope.get("path", "/")), headers)
 
 
 def _install_upstream_handler(app: FastAPI) -> None:

@@ -11,6 +11,8 @@ from voicefn.errors import ApiError, render_error
 
 __all__ = ["ok", "error_response"]
 
+DEFAULT_RETRY_AFTER_S = 1  # when upstream gave no hint: DashScope's rate windows are ~1 s
+
 
 def ok(data: Any = None) -> dict[str, Any]:
     """seed 003's success envelope."""
@@ -22,4 +24,6 @@ def error_response(err: ApiError, path: str, headers: dict[str, str] | None = No
     out = dict(headers or {})
     if err.retry_after is not None:
         out["Retry-After"] = str(max(0, math.ceil(err.retry_after)))
+    elif err.status in (429, 503):  # every throttled answer says when to come back (RFC 9110)
+        out.setdefault("Retry-After", str(DEFAULT_RETRY_AFTER_S))
     return JSONResponse(render_error(err, path), status_code=err.status, headers=out)
