@@ -76,7 +76,7 @@ def _serve(args: argparse.Namespace) -> int:
     print("  try:       TOKEN=$(voicefn token --user demo)")
     print(f"             curl -H \"Authorization: Bearer $TOKEN\" {base}/api/audio/history", flush=True)
     print(f"  admin:     /dashscope/_admin/* needs X-Voicefn-Admin-Token from "
-          f"{Path(os.environ['VOICEFN_DATA_DIR']) / 'dashscope' / 'admin.token'}", flush=True)
+          f"{Path(settings.data_dir) / 'dashscope' / 'admin.token'}", flush=True)
     warning = exposure_warning(args.host)
     if warning:
         print(warning, file=sys.stderr, flush=True)

@@ -97,7 +97,7 @@ def address_problem(address: IPAddress) -> str | None:
                 embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
                 problem = address_problem(embedded)
                 return f"{problem} (inside an IPv6 address)" if problem else None
-        blocked: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = _BLOCKED_V6
+        blocked = _BLOCKED_V6
     else:
         blocked = _BLOCKED_V4
     for blocked_net, reason in blocked:

@@ -42,7 +42,8 @@ _ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
                "properties": {"error": {"type": "object", "properties": {
                    "message": {"type": "string"},
                    "type": {"type": "string", "example": "invalid_request_error"},
-                   "param": {"type": ["string", "null"]}, "code": {"type": "string", "example": "invalid_parameter"}}}}},
+                   "param": {"type": ["string", "null"]},
+                   "code": {"type": "string", "example": "invalid_parameter"}}}}},
     "seed000": {"title": "Seed000Error", "type": "object", "required": ["error", "message", "code"],
                 "properties": {"error": {"type": "string", "example": "INVALID_PARAMETER"},
                                "message": {"type": "string"},
