@@ -166,13 +166,14 @@ def lost_task(kind: str, owner: str) -> str:
 def test_a_long_synthesis_whose_server_was_killed_is_taken_over_after_a_restart(tmp_path) -> None:
     """The killed process held the task's lease: the restarted one knows that lease is dead,
     takes the task over and finishes it, billing once."""
-    from tests.stack import ServeProcess
+    from tests.stack import ServeProcess, admin_headers
 
     server = ServeProcess(tmp_path / "data").start()
     try:
         with server.client("killed-mid-job") as client:
             httpx.post(f"{server.base_url}/dashscope/_admin/faults", json=[
-                {"match": {"api": "tts_ws"}, "fault": {"kind": "latency", "latency_ms": 30000}}]).raise_for_status()
+                {"match": {"api": "tts_ws"}, "fault": {"kind": "latency", "latency_ms": 30000}}],
+                headers=admin_headers(tmp_path / "data")).raise_for_status()
             started = client.post("/api/audio/tts/synthesize-long", json={
                 "model": "cosyvoice-v3-flash", "voice": "longanyang", "text": "进程被杀也能完成。",
                 "async": True}).json()["data"]
