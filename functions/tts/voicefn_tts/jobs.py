@@ -16,7 +16,7 @@ from voicefn.logging import get_logger
 from voicefn.services import Services, get_services
 from voicefn.tasks import fail_task, report_progress, start_task, succeed_task, task_principal
 from voicefn.tts.long import synthesize_long
-from voicefn.tts.params import TtsParams
+from voicefn.tts.params import TtsParams, VoiceSettings
 
 FUNCTION = "tts"
 TTS_LONG = "tts_long"
@@ -56,9 +56,10 @@ async def handle_job(payload: dict[str, Any]) -> None:
 
 async def _run_long(services: Services, task: dict[str, Any]) -> None:
     req = task["request"]
-    params = TtsParams(model=req["model"], voice=req["voice"], text=req["text"], format=req["format"],
-                       sample_rate=req["sample_rate"], volume=req["volume"], speech_rate=req["speech_rate"],
-                       pitch_rate=req["pitch_rate"], instruction=req.get("instruction"))
+    params = TtsParams(VoiceSettings(model=req["model"], voice=req["voice"], format=req["format"],
+                                     sample_rate=req["sample_rate"], volume=req["volume"],
+                                     speech_rate=req["speech_rate"], pitch_rate=req["pitch_rate"],
+                                     instruction=req.get("instruction")), req["text"])
     principal = task_principal(task)
     api_key = await resolve_api_key(principal, services)
 

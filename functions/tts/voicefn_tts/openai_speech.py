@@ -6,7 +6,7 @@ from voicefn.catalog.models import resolve_openai_tts_model
 from voicefn.catalog.voices import get_voice, resolve_openai_voice
 from voicefn.errors import ApiError
 from voicefn.text.split import pack_segments
-from voicefn.tts.params import TtsParams
+from voicefn.tts.params import TtsParams, VoiceSettings
 from voicefn_tts.schemas import OpenAISpeechRequest
 
 MAX_INPUT_CHARS = 4096          # OpenAI's limit
@@ -34,9 +34,10 @@ def to_params(body: OpenAISpeechRequest) -> tuple[TtsParams, list[str]]:
                        param="input")
     system = get_voice(voice)
     instruction = body.instructions if body.instructions and _instructable(system) else None
-    params = TtsParams(model=model, voice=voice, text=body.input, format=UPSTREAM_FORMAT[body.response_format],
-                       sample_rate=SAMPLE_RATE, speech_rate=min(2.0, max(0.5, body.speed)),
-                       instruction=instruction)
+    settings = VoiceSettings(model=model, voice=voice, format=UPSTREAM_FORMAT[body.response_format],
+                             sample_rate=SAMPLE_RATE, speech_rate=min(2.0, max(0.5, body.speed)),
+                             instruction=instruction)
+    params = TtsParams(settings, body.input)
     return params, pack_segments(body.input, UPSTREAM_PIECE_CHARS)
 
 

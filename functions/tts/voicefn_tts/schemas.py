@@ -6,7 +6,7 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voicefn.tts.params import TtsParams
+from voicefn.tts.params import TtsParams, VoiceSettings
 
 
 class SynthesizeRequest(BaseModel):
@@ -28,9 +28,11 @@ class SynthesizeRequest(BaseModel):
     instruction: Optional[str] = None
 
     def params(self) -> TtsParams:
-        return TtsParams(model=self.model, voice=self.voice, text=self.text, format=self.format,
-                         sample_rate=self.sample_rate, volume=self.volume, speech_rate=self.speech_rate,
-                         pitch_rate=self.pitch_rate, instruction=self.instruction)
+        settings = VoiceSettings(model=self.model, voice=self.voice, format=self.format,
+                                 sample_rate=self.sample_rate, volume=self.volume,
+                                 speech_rate=self.speech_rate, pitch_rate=self.pitch_rate,
+                                 instruction=self.instruction)
+        return TtsParams(settings, self.text)
 
 
 class SynthesizeLongRequest(SynthesizeRequest):

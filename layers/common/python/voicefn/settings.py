@@ -89,6 +89,7 @@ class Settings:
     tts_long_max_chars: int = 200_000
     tts_long_concurrency: int = 4
     stream_queue_chunks: int = 32
+    tts_ws_idle_timeout_s: float = 20.0  # a TTS WebSocket client silent this long is closed
     asr_task_deadline_s: int = 6 * 3600
     log_level: str = "INFO"
 
@@ -143,6 +144,7 @@ def load_settings() -> Settings:
         tts_long_max_chars=_env_int("VOICEFN_TTS_LONG_MAX_CHARS", 200_000),
         tts_long_concurrency=_env_int("VOICEFN_TTS_LONG_CONCURRENCY", 4),
         stream_queue_chunks=_env_int("VOICEFN_STREAM_QUEUE_CHUNKS", 32),
+        tts_ws_idle_timeout_s=_env_float("VOICEFN_TTS_WS_IDLE_TIMEOUT_S", 20.0),
         asr_task_deadline_s=_env_int("VOICEFN_ASR_TASK_DEADLINE_S", 6 * 3600),
         log_level=_env("VOICEFN_LOG_LEVEL", "INFO") or "INFO",
     )

@@ -1,0 +1,84 @@
+"""The copy of a live stream that is stored, cached and billed once the stream completes.
+
+Memory is bounded however long the stream: the copy is spooled (in memory up to
+``SPOOL_MEMORY_BYTES``, then on disk), and a stream longer than ``STORE_MAX_BYTES`` is not kept
+at all (storing it would mean holding it whole): it is delivered and billed, with a history
+record that has no output. Only a stream that completed is recorded; an abandoned or failed
+one is discarded and not billed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from typing import IO, Any
+
+from voicefn.auth.principal import Principal
+from voicefn.tts.params import TtsParams
+from voicefn.tts.service import TtsService
+
+SPOOL_MEMORY_BYTES = 1024 * 1024
+# 8 MiB ≈ 8 min of 128 kb/s mp3: longer streams are delivered and billed but not stored.
+STORE_MAX_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a completed stream became: seed 003's TTSResponse fields."""
+
+    characters: int
+    bill: str
+    record_id: int
+    duration: float | None
+    audio_url: str | None  # None: too long to store
+
+    def public(self) -> dict[str, Any]:
+        return {"characters": self.characters, "duration": self.duration, "bill": self.bill,
+                "record_id": self.record_id, "audio_url": self.audio_url}
+
+
+def streamed_duration(fmt: str, sample_rate: int, size: int) -> float | None:
+    """Seconds of a stream known only by its size (16-bit mono PCM, possibly in WAV)."""
+    if fmt == "pcm":
+        return round(size / (2 * sample_rate), 3)
+    if fmt == "wav":
+        return round(max(0, size - 44) / (2 * sample_rate), 3)
+    return None  # compressed: the size does not say
+
+
+class StreamRecorder:
+    def __init__(self, *, memory_bytes: int = SPOOL_MEMORY_BYTES,
+                 store_max_bytes: int = STORE_MAX_BYTES) -> None:
+        self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=memory_bytes)
+        self._store_max = store_max_bytes
+        self.size = 0
+
+    @property
+    def storable(self) -> bool:
+        return self.size <= self._store_max
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.storable:
+            self._spool.write(data)
+
+    def discard(self) -> None:
+        self._spool.close()
+
+    async def finish(self, service: TtsService, principal: Principal, params: TtsParams,
+                     characters: int) -> Recorded:
+        """Store (if it fits), cache and bill the completed stream; write its history record."""
+        try:
+            if self.storable:
+                self._spool.seek(0)
+                audio = self._spool.read()
+                self._spool.close()
+                done = await service.finish_synthesis(principal, params, audio, characters)
+                return Recorded(done.characters, done.bill, done.record_id, done.duration,
+                                done.audio_url)
+            duration = streamed_duration(params.format, params.sample_rate, self.size)
+            record_id, bill = await service.bill_unstored(principal, params, characters, self.size,
+                                                          duration=duration)
+            return Recorded(characters, bill, record_id, duration, None)
+        finally:
+            self._spool.close()
