@@ -47,10 +47,10 @@ def streamed_duration(fmt: str, sample_rate: int, size: int) -> float | None:
 
 
 class StreamRecorder:
-    def __init__(self, *, memory_bytes: int = SPOOL_MEMORY_BYTES,
-                 store_max_bytes: int = STORE_MAX_BYTES) -> None:
-        self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=memory_bytes)
-        self._store_max = store_max_bytes
+    def __init__(self, *, memory_bytes: int | None = None, store_max_bytes: int | None = None) -> None:
+        self._spool: IO[bytes] = tempfile.SpooledTemporaryFile(
+            max_size=SPOOL_MEMORY_BYTES if memory_bytes is None else memory_bytes)
+        self._store_max = STORE_MAX_BYTES if store_max_bytes is None else store_max_bytes
         self.size = 0
 
     @property
