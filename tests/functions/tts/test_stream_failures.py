@@ -95,5 +95,9 @@ def test_the_websocket_gets_an_error_event(stack: Stack, upstream_fails_after_fi
                 continue
             final = json.loads(message)
             break
-    assert audio > 0
     assert final["type"] == "error" and final["code"] == "UPSTREAM_ERROR", final
+    if upstream_fails_after_first_audio == "task_failed":
+        assert audio > 0  # the error came after audio had been relayed
+    # (a drop while we are still sending text resets the TCP connection, and the kernel may
+    # discard the audio frame not yet read: then nothing was delivered and the upstream is
+    # retried first, which is right; the error event comes either way)

@@ -185,3 +185,51 @@ async def test_sessions_are_asked_for_dashscopes_parameter_names(
             pass
     params = fake_dashscope.sessions[0].params
     assert (params.rate, params.pitch, params.volume, params.enable_ssml) == (1.5, 0.8, 70, False)
+
+
+async def test_sentences_are_spoken_concurrently_delivered_in_order_cached_and_not_billed(
+        services: Services, principal: Principal, fake_dashscope: FakeDashScope) -> None:
+    from voicefn.tts.live import speak_sentences
+    from voicefn.tts.service import TtsService
+
+    fake_dashscope.frame_delay_s = 0.002
+    texts = ["第一句。", "第二句。", "第三句。", "第四句。"]
+
+    async def sentences() -> AsyncIterator[Sentence]:
+        for i, text in enumerate(texts):
+            yield Sentence(i, text)
+
+    totals: list[int] = []
+    events = [e async for e in speak_sentences(services, principal, SETTINGS, "sk-platform", sentences(),
+                                               limit=2, totals=totals)]
+    chunks = [e for e in events if isinstance(e, AudioChunk)]
+    assert [c.data for c in chunks] == [frame(t, k) for t in texts for k in range(3)]
+    assert [c.sentence for c in chunks] == [i for i in range(4) for _ in range(3)]
+    assert totals == [billable_characters(t) for t in texts]
+    assert len(fake_dashscope.sessions) == 4
+    assert await history(services, principal) == []  # the turn bills, not each sentence
+    hit = await TtsService(services).cached(SETTINGS.with_text("第三句。"))
+    assert hit is not None and await services.objects.get(hit.object_key) == b"".join(frame("第三句。", k) for k in range(3))
+
+
+async def test_a_listener_leaving_mid_reply_stops_every_sentence_synthesis(
+        services: Services, principal: Principal, fake_dashscope: FakeDashScope) -> None:
+    from voicefn.tts.live import speak_sentences
+
+    fake_dashscope.frames_per_text = 500
+    fake_dashscope.frame_delay_s = 0.001
+
+    async def sentences() -> AsyncIterator[Sentence]:
+        for i in range(100):
+            yield Sentence(i, f"第{i}句。")
+
+    before = len(asyncio.all_tasks())
+    spoken = speak_sentences(services, principal, SETTINGS, "sk-platform", sentences(), limit=3)
+    async for event in spoken:
+        if isinstance(event, AudioChunk):
+            break
+    await spoken.aclose()
+    assert len(asyncio.all_tasks()) == before
+    assert 1 <= len(fake_dashscope.sessions) <= 4
+    assert all(s.closed for s in fake_dashscope.sessions)
+    assert all(s.cancelled for s in fake_dashscope.sessions)

@@ -3,8 +3,6 @@ client, the cache answers repeats, long text is synthesized in order under a bou
 
 from __future__ import annotations
 
-import pytest
-
 from voicefn.auth.principal import Principal
 from voicefn.billing import billable_characters
 from voicefn.dashscope.tts_ws_messages import CosyVoiceParams

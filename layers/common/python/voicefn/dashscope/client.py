@@ -130,9 +130,9 @@ class DashScopeClient:
         return await self._retrying(attempt)
 
     async def fetch_transcription(self, url: str, *,
-                                  max_bytes: int = DEFAULT_TRANSCRIPTION_MAX_BYTES) -> dict:
+                                  max_bytes: int = DEFAULT_TRANSCRIPTION_MAX_BYTES) -> dict[str, Any]:
         """The result JSON at a task's ``transcription_url`` (signed; no API key is sent)."""
-        async def attempt() -> dict:
+        async def attempt() -> dict[str, Any]:
             return await asr.fetch_transcription(self.http, url, max_bytes=max_bytes)
 
         return await self._retrying(attempt)

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 from voicefn.dashscope.errors import UpstreamError
@@ -29,7 +29,7 @@ def backoff_delay(attempt: int, base_delay_s: float, retry_after: float | None =
     """Delay before retry ``attempt`` (0 = the first): equal jitter, Retry-After as a floor."""
     ceiling = base_delay_s * (2 ** attempt)
     delay = ceiling / 2 + random.uniform(0, ceiling / 2)
-    return max(delay, retry_after or 0.0)
+    return float(max(delay, retry_after or 0.0))
 
 
 async def with_retries(op: Callable[[], Awaitable[T]], *, retries: int, budget_s: float,
@@ -67,7 +67,7 @@ async def with_retries(op: Callable[[], Awaitable[T]], *, retries: int, budget_s
 
 async def retry_until_first(make: Callable[[], AsyncIterator[T]], *, retries: int, budget_s: float,
                             base_delay_s: float = 0.2,
-                            counts: Callable[[T], bool] | None = None) -> AsyncIterator[T]:
+                            counts: Callable[[T], bool] | None = None) -> AsyncGenerator[T, None]:
     """The items of ``make()``; a fresh ``make()`` replaces one that fails before its first item.
 
     Until the first item reaches the caller, a retryable :class:`UpstreamError` is invisible to

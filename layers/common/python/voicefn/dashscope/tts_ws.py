@@ -19,7 +19,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from voicefn.dashscope.errors import CONNECTION_ERROR, REQUEST_TIMEOUT, UNKNOWN, UpstreamError
@@ -123,6 +123,8 @@ class CosyVoiceSession:
         self.characters = 0
         self.sentence = 0  # index of the sentence the next audio frame belongs to
         self._pending: list[SessionEvent] = []
+        self._receiving = False
+        self._iterating = False
         self.request_uuid: str | None = None
         self.started_at: float | None = None
         self.first_audio_at: float | None = None
@@ -184,7 +186,7 @@ class CosyVoiceSession:
                 compression=None,  # the SDK does not negotiate it; audio does not deflate anyway
                 close_timeout=2.0, logger=_WS_LOG)
         except InvalidStatus as e:
-            raise _handshake_error(e.response.status_code, e.response.body) from None
+            raise _handshake_error(e.response.status_code, bytes(e.response.body or b"")) from None
         except (TimeoutError, asyncio.TimeoutError):
             raise UpstreamError(REQUEST_TIMEOUT, "timed out connecting to DashScope") from None
         except (OSError, InvalidHandshake) as e:
@@ -222,6 +224,7 @@ class CosyVoiceSession:
         from websockets.exceptions import ConnectionClosed
 
         assert self._ws is not None
+        self._receiving = True
         try:
             # Cancelling recv() is safe in websockets: no frame is lost.
             return await asyncio.wait_for(self._ws.recv(), timeout)
@@ -230,6 +233,8 @@ class CosyVoiceSession:
         except ConnectionClosed as e:
             self._done = True
             raise _closed_error(e) from None
+        finally:
+            self._receiving = False
 
     def _handle_event(self, text: str) -> str | None:
         """Apply one server event; returns its name. task-failed raises."""
@@ -276,6 +281,10 @@ class CosyVoiceSession:
         try:
             await self._ws.send(encode(message))
         except ConnectionClosed as e:
+            if self._receiving or self._iterating:
+                # The reader is draining the socket: it sees the task-failed, if any, and the
+                # audio still queued (reading here would take that audio from it).
+                raise _closed_error(e) from None
             raise await self._error_after_close(e) from None
 
     async def _error_after_close(self, exc: BaseException) -> UpstreamError:
@@ -327,6 +336,15 @@ class CosyVoiceSession:
         """
         if self._ws is None:
             raise RuntimeError("the CosyVoice session is not open")
+        self._iterating = True
+        try:
+            async for event in self._events():
+                yield event
+        finally:
+            self._iterating = False
+
+    async def _events(self) -> AsyncGenerator[SessionEvent, None]:
+        assert self._ws is not None
         while not self._done or self._pending:
             while self._pending:
                 yield self._pending.pop(0)
@@ -407,7 +425,7 @@ class SynthesisStream:
     def first_audio_delay_s(self) -> float | None:
         return self.session.first_audio_delay_s if self.session else None
 
-    async def _attempt(self) -> AsyncIterator[bytes]:
+    async def _attempt(self) -> AsyncGenerator[bytes, None]:
         session = self._new_session()
         self.session = session
         try:
@@ -419,7 +437,7 @@ class SynthesisStream:
         finally:
             await session.aclose()
 
-    async def _run(self) -> AsyncIterator[bytes]:
+    async def _run(self) -> AsyncGenerator[bytes, None]:
         async for chunk in retry_until_first(self._attempt, retries=self._retries,
                                              budget_s=self._budget):
             yield chunk

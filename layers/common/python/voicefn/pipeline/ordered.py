@@ -10,7 +10,7 @@ early (or a failing job) cancels every job still running: nothing outlives the c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar, Union
 
 from voicefn.pipeline.scope import TurnScope
@@ -44,7 +44,7 @@ async def _aiter(source: Union[Iterable[T], AsyncIterable[T]]) -> AsyncIterator[
 
 async def ordered_streams(source: Union[Iterable[T], AsyncIterable[T]],
                           job: Callable[[T], AsyncIterator[R]], *, limit: int,
-                          buffer: int = 16) -> AsyncIterator[R]:
+                          buffer: int = 16) -> AsyncGenerator[R, None]:
     """``job(item)`` for every item of ``source``, at most ``limit`` at once; items in order."""
     limit = max(1, limit)
     lanes: asyncio.Queue[Any] = asyncio.Queue(maxsize=limit)  # bounds the jobs started ahead
@@ -100,9 +100,9 @@ async def ordered_streams(source: Union[Iterable[T], AsyncIterable[T]],
 
 
 async def ordered_map(source: Union[Iterable[T], AsyncIterable[T]],
-                      job: Callable[[T], Awaitable[R]], *, limit: int) -> AsyncIterator[R]:
+                      job: Callable[[T], Awaitable[R]], *, limit: int) -> AsyncGenerator[R, None]:
     """``await job(item)`` for every item, at most ``limit`` at once; results in order."""
-    async def one(item: T) -> AsyncIterator[R]:
+    async def one(item: T) -> AsyncGenerator[R, None]:
         yield await job(item)
 
     async for result in ordered_streams(source, one, limit=limit, buffer=1):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from typing import Any, Union
 
 from voicefn.auth.principal import Principal
@@ -39,7 +39,7 @@ from voicefn.tts.params import VoiceSettings
 from voicefn.tts.recorder import Recorded, StreamRecorder
 from voicefn.tts.service import TtsService
 
-__all__ = ["LiveSynthesis", "LiveEvent", "texts_of"]
+__all__ = ["LiveSynthesis", "LiveEvent", "speak_sentences", "texts_of"]
 
 log = get_logger(__name__)
 
@@ -47,7 +47,7 @@ LiveEvent = Union[Sentence, AudioChunk, EndOfTurn]
 _END: Any = object()
 
 
-async def texts_of(pieces: list[str]) -> AsyncIterator[str]:
+async def texts_of(pieces: list[str]) -> AsyncGenerator[str, None]:
     """A source of text pieces known in advance."""
     for piece in pieces:
         yield piece
@@ -88,13 +88,15 @@ class _TextLog:
 class LiveSynthesis:
     """One live synthesis. :meth:`open`, then iterate :meth:`events` (or :meth:`audio`) once.
 
-    ``params_text``: when the stream completes it is recorded as a synthesis of the text read
-    (for the cache key and the history record).
+    When the stream completes it is recorded as a synthesis of all the text read (the cache key
+    and the history record); ``bill=False`` stores and caches it without a bill or history record
+    (a chat turn bills once for all its sentences). ``regroup`` cuts the pieces into sentences
+    before they go upstream; ``ssml`` sends the (single) text as SSML.
     """
 
     def __init__(self, services: Services, principal: Principal, settings: VoiceSettings,
                  api_key: str, texts: AsyncIterable[str], *, regroup: bool = False,
-                 ssml: bool = False) -> None:
+                 ssml: bool = False, bill: bool = True) -> None:
         self._services = services
         self._service = TtsService(services)
         self._principal = principal
@@ -103,6 +105,7 @@ class LiveSynthesis:
         self._texts = texts
         self._regroup = regroup
         self._ssml = ssml
+        self._bill = bill
         self._log = _TextLog()
         self._read: list[str] = []
         self._out: asyncio.Queue[Any] = asyncio.Queue(maxsize=max(1, services.settings.stream_queue_chunks))
@@ -139,12 +142,15 @@ class LiveSynthesis:
                 if piece.strip():
                     await session.send_text(piece)
             await session.finish()
+        except UpstreamError:
+            raise  # the connection failed: the event loop below sees it too, after the audio queued
         except BaseException:
-            # Closing the session wakes the event loop below, which then reports this error.
+            # Anything else would leave the event loop waiting: closing the session wakes it,
+            # and it then reports this error.
             await session.aclose()
             raise
 
-    async def _attempt(self) -> AsyncIterator[SessionEvent]:
+    async def _attempt(self) -> AsyncGenerator[SessionEvent, None]:
         session = self._services.dashscope.tts_session(
             api_key=self._api_key, params=self.settings.cosyvoice(ssml=self._ssml))
         self.sessions += 1
@@ -205,7 +211,7 @@ class LiveSynthesis:
             await self.aclose()
             raise _api_error(error) from error
 
-    async def events(self) -> AsyncIterator[LiveEvent]:
+    async def events(self) -> AsyncGenerator[LiveEvent, None]:
         """Sentences and audio as they come, then :class:`EndOfTurn` once recorded and billed."""
         if self._iterated:
             raise RuntimeError("a live synthesis is iterated once")
@@ -225,7 +231,9 @@ class LiveSynthesis:
                 yield item
             completed = True
         except UpstreamError as err:
-            log.warning("live synthesis failed after it started", extra={"code": err.code})
+            # After audio went out this ends a stream the client believed healthy: say so.
+            log.warning("live synthesis failed", extra={
+                "code": err.code, "delivered_bytes": recorder.size, "upstream_tasks": self.sessions})
             raise to_api_error(err) from err
         finally:
             await self.aclose()
@@ -233,10 +241,10 @@ class LiveSynthesis:
                 recorder.discard()
         params = self.settings.with_text(self.text or " ")
         self.recorded = await recorder.finish(self._service, self._principal, params,
-                                              self.characters)
+                                              self.characters, bill=self._bill)
         yield EndOfTurn(self.characters)
 
-    async def audio(self) -> AsyncIterator[bytes]:
+    async def audio(self) -> AsyncGenerator[bytes, None]:
         """Only the audio bytes of :meth:`events`."""
         async with contextlib.aclosing(self.events()) as events:
             async for event in events:
@@ -251,3 +259,33 @@ class LiveSynthesis:
 
 def _api_error(exc: BaseException) -> BaseException:
     return to_api_error(exc) if isinstance(exc, UpstreamError) else exc
+
+
+async def speak_sentences(services: Services, principal: Principal, settings: VoiceSettings,
+                          api_key: str, sentences: AsyncIterable[Sentence], *, limit: int,
+                          totals: list[int] | None = None) -> AsyncGenerator[LiveEvent, None]:
+    """Sentences in, their audio out in order: each sentence is one live synthesis, at most
+    ``limit`` at once (bounded, ordered; DESIGN §7 "Spoken chat").
+
+    Every sentence is stored and cached under its own text (so a later ``/v1/audio/speech`` of
+    the same sentence is a cache hit) but not billed: the caller bills the turn, with the
+    characters appended to ``totals`` (one entry per sentence, in order). Yields each
+    :class:`Sentence` before its audio, the audio as :class:`AudioChunk` carrying the turn's
+    sentence index, and no :class:`EndOfTurn` (the turn is the caller's).
+    """
+    from voicefn.pipeline.ordered import ordered_streams
+
+    async def speak(sentence: Sentence) -> AsyncGenerator[LiveEvent, None]:
+        synthesis = LiveSynthesis(services, principal, settings, api_key, texts_of([sentence.text]),
+                                  bill=False)
+        yield sentence
+        async with contextlib.aclosing(synthesis.events()) as events:
+            async for event in events:
+                if isinstance(event, AudioChunk):
+                    yield AudioChunk(event.data, sentence.index)
+        if totals is not None:
+            totals.append(synthesis.characters)
+
+    async with contextlib.aclosing(ordered_streams(sentences, speak, limit=limit)) as spoken:
+        async for event in spoken:
+            yield event

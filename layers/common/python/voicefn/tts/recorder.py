@@ -28,9 +28,10 @@ class Recorded:
 
     characters: int
     bill: str
-    record_id: int
+    record_id: int | None  # None: recorded without a bill (the caller bills the whole turn)
     duration: float | None
     audio_url: str | None  # None: too long to store
+    object_key: str | None = None
 
     def public(self) -> dict[str, Any]:
         return {"characters": self.characters, "duration": self.duration, "bill": self.bill,
@@ -66,19 +67,28 @@ class StreamRecorder:
         self._spool.close()
 
     async def finish(self, service: TtsService, principal: Principal, params: TtsParams,
-                     characters: int) -> Recorded:
-        """Store (if it fits), cache and bill the completed stream; write its history record."""
+                     characters: int, *, bill: bool = True) -> Recorded:
+        """Store (if it fits), cache and bill the completed stream; write its history record.
+
+        ``bill=False`` stores and caches only: a chat turn bills its sentences once, together."""
         try:
             if self.storable:
                 self._spool.seek(0)
                 audio = self._spool.read()
                 self._spool.close()
+                if not bill:
+                    stored = await service.store_and_remember(params, audio, characters)
+                    return Recorded(characters, "0", None, stored.duration,
+                                    service.url_of(stored.object_key), stored.object_key)
                 done = await service.finish_synthesis(principal, params, audio, characters)
                 return Recorded(done.characters, done.bill, done.record_id, done.duration,
-                                done.audio_url)
+                                done.audio_url, done.object_key)
+            if not bill:
+                return Recorded(characters, "0", None,
+                                streamed_duration(params.format, params.sample_rate, self.size), None)
             duration = streamed_duration(params.format, params.sample_rate, self.size)
-            record_id, bill = await service.bill_unstored(principal, params, characters, self.size,
-                                                          duration=duration)
-            return Recorded(characters, bill, record_id, duration, None)
+            record_id, money = await service.bill_unstored(principal, params, characters, self.size,
+                                                           duration=duration)
+            return Recorded(characters, money, record_id, duration, None)
         finally:
             self._spool.close()

@@ -117,14 +117,22 @@ class TtsService:
                                characters: int, *, segments: int = 1,
                                idempotency_key: str | None = None) -> SynthesisResult:
         """Store new audio, remember it in the cache, bill it and write the history record."""
+        audio_ref = await self.store_and_remember(params, audio, characters, segments)
+        return await self.record_result(principal, params, audio_ref, bill=tts_bill(params.model, characters),
+                                  cached=False, idempotency_key=idempotency_key)
+
+    async def store_and_remember(self, params: TtsParams, audio: bytes, characters: int,
+                                 segments: int = 1) -> CachedAudio:
+        """Store new audio and remember it in the cache (no bill, no history record)."""
         from voicefn.audio.probe import duration_seconds
 
         duration = round(duration_seconds(audio, params.format, params.sample_rate), 3)
         info = await store_audio(self.services.objects, audio, params.format, params.sample_rate)
         await self.remember(params, info.key, duration, characters, segments)
-        audio_ref = CachedAudio(info.key, duration, characters, segments)
-        return await self.record_result(principal, params, audio_ref, bill=tts_bill(params.model, characters),
-                                  cached=False, idempotency_key=idempotency_key)
+        return CachedAudio(info.key, duration, characters, segments)
+
+    def url_of(self, object_key: str) -> str:
+        return audio_url(self.services.objects, object_key)
 
     async def bill_unstored(self, principal: Principal, params: TtsParams, characters: int,
                             size: int, *, duration: float | None = None) -> tuple[int, str]:
@@ -140,7 +148,7 @@ class TtsService:
 
     async def record_result(self, principal: Principal, params: TtsParams, audio: CachedAudio, *,
                       bill: Decimal, cached: bool, idempotency_key: str | None) -> SynthesisResult:
-        extra = {"cached": True} if cached else {}
+        extra: dict[str, Any] = {"cached": True} if cached else {}
         if audio.segments > 1:
             extra["segments"] = audio.segments
         record_id = await record_history(

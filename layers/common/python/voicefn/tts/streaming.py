@@ -10,7 +10,7 @@ transfer (or, on SSE, sends an error event) so that the client can tell.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -55,7 +55,7 @@ class CachedAudioStream(AudioStream):
 
 
 class LiveAudioStream(AudioStream):
-    def __init__(self, params: TtsParams, live: LiveSynthesis, events: AsyncIterator[LiveEvent],
+    def __init__(self, params: TtsParams, live: LiveSynthesis, events: AsyncGenerator[LiveEvent, None],
                  first: bytes) -> None:
         super().__init__(media_type=content_type(params.format, params.sample_rate),
                          headers={"X-Voicefn-Cache": "miss", "X-Accel-Buffering": "no",
