@@ -16,7 +16,14 @@ connect with query `model`, `voice`, optional `format` (default pcm), `sample_ra
 WebSocket). Send `{"type": "text", "content": "..."}` as often as you like, then `{"type": "end"}`.
 You receive `{"type": "started"}`, binary audio frames as they are synthesized, and finally
 `{"type": "complete", "characters", "duration", "bill", "record_id", "audio_url"}` — or
-`{"type": "error", "code", "message"}` and a close."""
+`{"type": "error", "code", "message"}` and a close (also when the upstream fails mid-stream, when
+you send nothing for `VOICEFN_TTS_WS_IDLE_TIMEOUT_S` seconds (`TIMEOUT`), or for a message over
+64 KiB or nested deeper than 8 levels (`INVALID_PARAMETER`)). `audio_url` is null for a stream too
+long to store (it is still billed).
+
+**Streams that fail after their first byte** are aborted (the chunked body ends without its last
+chunk, so clients see an error); with `stream_format=sse` on `/v1/audio/speech` the stream ends
+with an `error` event instead."""
 
 
 def create_app(services: Services | None = None) -> FastAPI:

@@ -16,7 +16,7 @@ from voicefn.jobs import JobContext
 from voicefn.services import Services
 from voicefn.tasks import report_progress, succeed_task, task_principal
 from voicefn.tts.long import synthesize_long
-from voicefn.tts.params import TtsParams
+from voicefn.tts.params import TtsParams, VoiceSettings
 
 FUNCTION = "tts"
 TTS_LONG = "tts_long"
@@ -36,9 +36,10 @@ async def submit_job(services: Services, job: str, task_id: str) -> None:
 
 def _params(req: dict[str, Any]) -> TtsParams:
     """The stored request as synthesis parameters (the one place that knows TtsParams' shape)."""
-    return TtsParams(model=req["model"], voice=req["voice"], text=req["text"], format=req["format"],
-                     sample_rate=req["sample_rate"], volume=req["volume"], speech_rate=req["speech_rate"],
-                     pitch_rate=req["pitch_rate"], instruction=req.get("instruction"))
+    settings = VoiceSettings(model=req["model"], voice=req["voice"], format=req["format"],
+                             sample_rate=req["sample_rate"], volume=req["volume"], speech_rate=req["speech_rate"],
+                             pitch_rate=req["pitch_rate"], instruction=req.get("instruction"))
+    return TtsParams(settings, req["text"])
 
 
 @jobs.job(TTS_LONG, function=FUNCTION, deadline_s=LONG_DEADLINE_S)

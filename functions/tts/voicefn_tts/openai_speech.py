@@ -9,7 +9,7 @@ from voicefn.errors import ApiError
 from voicefn.text.clean import strip_unspeakable
 from voicefn.text.validate import require_speech
 from voicefn.text.split import pack_segments
-from voicefn.tts.params import TtsParams
+from voicefn.tts.params import TtsParams, VoiceSettings
 from voicefn_tts.schemas import OpenAISpeechRequest
 
 MAX_INPUT_CHARS = 4096          # OpenAI's limit
@@ -42,10 +42,10 @@ def to_params(body: OpenAISpeechRequest) -> tuple[TtsParams, list[str]]:
     system = get_voice(voice)
     instruction = body.instructions if body.instructions and _instructable(system) else None
     text = strip_unspeakable(body.input)
-    params = TtsParams(model=model, voice=voice, text=text, format=UPSTREAM_FORMAT[body.response_format],
-                       sample_rate=SAMPLE_RATE, speech_rate=min(2.0, max(0.5, body.speed)),
-                       instruction=instruction)
-    return params, pack_segments(text, UPSTREAM_PIECE_CHARS, measure=billable_characters)
+    settings = VoiceSettings(model=model, voice=voice, format=UPSTREAM_FORMAT[body.response_format],
+                             sample_rate=SAMPLE_RATE, speech_rate=min(2.0, max(0.5, body.speed)),
+                             instruction=instruction)
+    return TtsParams(settings, text), pack_segments(text, UPSTREAM_PIECE_CHARS, measure=billable_characters)
 
 
 def _instructable(voice: object) -> bool:

@@ -6,7 +6,7 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from voicefn.tts.params import TtsParams
+from voicefn.tts.params import TtsParams, VoiceSettings
 
 
 class SynthesizeRequest(BaseModel):
@@ -31,10 +31,11 @@ class SynthesizeRequest(BaseModel):
         from voicefn.text.clean import strip_unspeakable
         from voicefn.tts.params import fit_sample_rate
 
-        return fit_sample_rate(TtsParams(
-            model=self.model, voice=self.voice, text=strip_unspeakable(self.text), format=self.format,
-            sample_rate=self.sample_rate, volume=self.volume, speech_rate=self.speech_rate,
-            pitch_rate=self.pitch_rate, instruction=self.instruction))
+        settings = VoiceSettings(model=self.model, voice=self.voice, format=self.format,
+                                 sample_rate=self.sample_rate, volume=self.volume,
+                                 speech_rate=self.speech_rate, pitch_rate=self.pitch_rate,
+                                 instruction=self.instruction)
+        return TtsParams(fit_sample_rate(settings), strip_unspeakable(self.text))
 
 
 class SynthesizeLongRequest(SynthesizeRequest):

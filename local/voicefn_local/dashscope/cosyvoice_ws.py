@@ -150,6 +150,10 @@ class _Connection:
                 raise DashScopeError("InvalidParameter", f"unknown action {action!r}")
         except DashScopeError as err:
             await self._fail(task_id, err)
+        except WebSocketDisconnect:
+            # The client left while we answered (it cancels and closes at once): not a failure.
+            self._client_gone = True
+            self._stop.set()
         except Exception:  # a bug must still end the task the way DashScope would
             log.exception("CosyVoice %s failed", action)
             await self._fail(task_id, internal_error())

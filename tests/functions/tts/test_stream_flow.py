@@ -101,3 +101,58 @@ def test_a_client_that_disconnects_stops_the_synthesis(stack: Stack) -> None:
     assert after_stop - before < 60 / 2
     history = stack.client("quitter").get("/api/audio/history").json()["data"]
     assert history["total"] == 0  # an abandoned stream is not recorded as delivered
+
+
+@pytest.mark.usefixtures("no_faults")
+def test_websocket_streams_30_minutes_to_a_slow_reader_with_bounded_memory(stack: Stack) -> None:
+    """The same bound as the HTTP stream: the WebSocket keeps no copy of what it relays beyond
+    the recorder's bounded spool, and a slow reader slows the upstream instead of piling up."""
+    import json
+
+    from websockets.sync.client import connect
+
+    from tests.functions.tts.test_stream_ws import ws_url
+
+    rate = 8000  # deterministic engine: 0.2 s per billed character, 16-bit mono pcm
+    pieces, billed = [], 0
+    while billed * 0.2 < 30 * 60:
+        piece = long_text(1).replace("0", str(len(pieces)))
+        pieces.append(piece)
+        billed += billable_characters(piece)
+    expected_bytes = round(0.2 * billed * rate) * 2
+    digest, received, final = hashlib.sha256(), 0, None
+    with connect(ws_url(stack, "ws-warmup", format="pcm", sample_rate=str(rate)), open_timeout=10) as ws:
+        ws.recv(timeout=10)  # warm-up: lazy imports are not the stream's memory
+        ws.send(json.dumps({"type": "text", "content": "预热。"}))
+        ws.send(json.dumps({"type": "end"}))
+        while not isinstance(ws.recv(timeout=30), str):
+            pass
+    with PeakMemory() as memory:
+        # compression=None: this process is also the client, and a deflated socket buffer of
+        # this very compressible test tone inflates into megabytes on the client's side
+        with connect(ws_url(stack, "ws-slow-reader", format="pcm", sample_rate=str(rate)),
+                     open_timeout=10, max_queue=4, compression=None) as ws:
+            assert json.loads(ws.recv(timeout=10))["type"] == "started"
+            for start in range(0, len(pieces), 40):
+                ws.send(json.dumps({"type": "text", "content": "".join(pieces[start:start + 40])}))
+            ws.send(json.dumps({"type": "end"}))
+            while True:
+                message = ws.recv(timeout=60)
+                if isinstance(message, str):
+                    final = json.loads(message)
+                    break
+                digest.update(message)
+                received += len(message)
+                if received % (64 * 1024) < len(message):
+                    time.sleep(0.02)  # a slow client: ~3 MB/s
+    assert final is not None and final["type"] == "complete", final
+    assert expected_bytes > 25 * 1024 * 1024
+    assert received == pytest.approx(expected_bytes, abs=rate * 2 * 0.01 * len(pieces))
+    assert final["duration"] == pytest.approx(received / (2 * rate), abs=0.01)
+    assert final["duration"] >= 30 * 60 - 1
+    # nothing in the server holds the whole stream (the HTTP stream's bound)
+    assert memory.growth < expected_bytes / 6, memory.growth
+    # too long to keep, but delivered, so billed
+    assert final["audio_url"] is None and float(final["bill"]) > 0
+    record = stack.client("ws-slow-reader").get("/api/audio/history").json()["data"]["items"][0]
+    assert record["id"] == final["record_id"] and "output_url" not in record

@@ -63,3 +63,36 @@ def test_garbage_messages_get_an_error_not_a_crash(stack: Stack) -> None:
         ws.send("not json")
         error = json.loads(ws.recv(timeout=10))
     assert error["type"] == "error" and error["code"] == "INVALID_PARAMETER"
+
+
+def test_a_client_that_sends_nothing_is_closed_with_an_error_event(stack: Stack, env_override) -> None:
+    import time
+
+    from tests.stack import apply_env
+
+    apply_env({"VOICEFN_TTS_WS_IDLE_TIMEOUT_S": "0.5"})
+    with connect(ws_url(stack, "idle-user"), open_timeout=10) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "started"
+        ws.send(json.dumps({"type": "text", "content": "说了一半"}))
+        started = time.monotonic()
+        error = json.loads(ws.recv(timeout=10))
+        waited = time.monotonic() - started
+    assert error["type"] == "error" and error["code"] == "TIMEOUT", error
+    assert 0.4 < waited < 5
+
+
+@pytest.mark.parametrize("message", [
+    "[" * 100_000 + "]" * 100_000,                                   # the attack from issue 7
+    json.dumps({"type": "text", "content": [[[[[[[[[["deep"]]]]]]]]]]}),  # small, but nested
+    json.dumps({"type": "text", "content": "x" * 70_000}),             # over the message size
+])
+def test_oversized_or_deeply_nested_messages_get_the_routes_error_event(stack: Stack, message: str) -> None:
+    with connect(ws_url(stack, "ws-user"), open_timeout=10, max_size=None) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "started"
+        ws.send(message)
+        error = json.loads(ws.recv(timeout=10))
+        with pytest.raises(Exception):  # then the server closes (1008), not 1011
+            ws.recv(timeout=10)
+        close_code = ws.close_code
+    assert error["type"] == "error" and error["code"] == "INVALID_PARAMETER", error
+    assert close_code == 1008

@@ -8,9 +8,10 @@ import pytest
 from voicefn.dashscope.client import DashScopeClient
 from voicefn.dashscope.errors import UpstreamError
 from voicefn.dashscope.http import DashScopeHttp
+from voicefn.dashscope.tts_ws_messages import CosyVoiceParams
 from voicefn.settings import Settings, reset_settings
 
-TTS = dict(model="cosyvoice-v3-flash", voice="longanyang", format="mp3", sample_rate=22050)
+TTS = CosyVoiceParams(model="cosyvoice-v3-flash", voice="longanyang", format="mp3", sample_rate=22050)
 
 
 def client_for(fake, retries: int = 2) -> DashScopeClient:
@@ -51,7 +52,7 @@ def test_services_hold_one_client_per_process(monkeypatch):
 async def test_tts_bytes_retries_a_failed_task(cosyvoice):
     cosyvoice.fault, cosyvoice.fail_code, cosyvoice.fault_connections = \
         "fail_start", "InternalError", 1
-    result = await client_for(cosyvoice).tts_bytes(api_key="sk-test", text="hi", **TTS)
+    result = await client_for(cosyvoice).tts_bytes(api_key="sk-test", text="hi", params=TTS)
     assert result.audio == cosyvoice.chunk("hi", 0) + cosyvoice.chunk("hi", 1)
     assert len(cosyvoice.received) == 2
 
@@ -59,28 +60,28 @@ async def test_tts_bytes_retries_a_failed_task(cosyvoice):
 async def test_tts_bytes_retries_even_after_partial_audio(cosyvoice):
     # Nothing reached the caller yet, so a drop mid-synthesis is retried too.
     cosyvoice.fault, cosyvoice.fault_connections = "drop", 1
-    result = await client_for(cosyvoice).tts_bytes(api_key="sk-test", text="hi", **TTS)
+    result = await client_for(cosyvoice).tts_bytes(api_key="sk-test", text="hi", params=TTS)
     assert result.audio == cosyvoice.chunk("hi", 0) + cosyvoice.chunk("hi", 1)
     assert result.characters == 2
 
 
 async def test_tts_bytes_does_not_retry_a_bad_key(cosyvoice):
     with pytest.raises(UpstreamError) as info:
-        await client_for(cosyvoice).tts_bytes(api_key="wrong", text="hi", **TTS)
+        await client_for(cosyvoice).tts_bytes(api_key="wrong", text="hi", params=TTS)
     assert info.value.code == "InvalidApiKey" and len(cosyvoice.handshakes) == 1
 
 
 async def test_tts_stream_retries_before_the_first_chunk(cosyvoice):
     cosyvoice.fault, cosyvoice.fail_code, cosyvoice.fault_connections = \
         "fail_start", "Throttling.RateQuota", 2
-    stream = client_for(cosyvoice, retries=3).tts_stream(api_key="sk-test", text="hi", **TTS)
+    stream = client_for(cosyvoice, retries=3).tts_stream(api_key="sk-test", text="hi", params=TTS)
     assert [c async for c in stream] == [cosyvoice.chunk("hi", 0), cosyvoice.chunk("hi", 1)]
     assert len(cosyvoice.received) == 3 and stream.characters == 2
 
 
 async def test_tts_stream_does_not_retry_after_audio_was_handed_out(cosyvoice):
     cosyvoice.fault = "drop"
-    stream = client_for(cosyvoice, retries=3).tts_stream(api_key="sk-test", text="hi", **TTS)
+    stream = client_for(cosyvoice, retries=3).tts_stream(api_key="sk-test", text="hi", params=TTS)
     got = []
     with pytest.raises(UpstreamError) as info:
         async for chunk in stream:
@@ -91,7 +92,7 @@ async def test_tts_stream_does_not_retry_after_audio_was_handed_out(cosyvoice):
 
 async def test_tts_session_uses_the_clients_url_and_timeouts(cosyvoice):
     c = client_for(cosyvoice)
-    async with c.tts_session(api_key="sk-test", **TTS) as s:
+    async with c.tts_session(api_key="sk-test", params=TTS) as s:
         assert (s.connect_timeout_s, s.idle_timeout_s) == (2.0, 2.0)
         await s.send_text("ab")
         await s.finish()

@@ -192,3 +192,18 @@ async def test_debug_logging_never_shows_the_key_or_audio(cosyvoice, caplog):
                               timeout_s=2.0)
     client_side = [r.getMessage() for r in caplog.records if not r.name.endswith(".server")]
     assert not [m for m in client_side if "sk-test" in m or "secret words" in m]
+
+
+async def test_events_report_sentences_and_the_sentence_of_every_frame(cosyvoice):
+    from voicefn.dashscope.tts_ws_messages import AudioFrame, SentenceBegin, SentenceEnd
+
+    async with session(cosyvoice) as s:
+        await s.send_text("第一句。")
+        await s.finish()
+        events = [e async for e in s.events()]
+    billed = cosyvoice.billed("第一句。")
+    assert events == [SentenceBegin(0, "第一句。"),
+                      AudioFrame(cosyvoice.chunk("第一句。", 0), 0),
+                      AudioFrame(cosyvoice.chunk("第一句。", 1), 0),
+                      SentenceEnd(0, "第一句。", billed)]
+    assert s.characters == billed

@@ -175,3 +175,37 @@ async def test_client_disconnect_stops_synthesis(emulator) -> None:
     calls = stats(emulator)["engine_calls"]
     await asyncio.sleep(0.5)
     assert stats(emulator)["engine_calls"] == calls <= 2  # stopped, not still burning CPU
+
+
+async def test_voicefn_session_sees_each_frames_sentence_and_sentence_end_usage(emulator) -> None:
+    """The emulator tells, as DashScope does, which sentence each frame speaks."""
+    from voicefn.billing import billable_characters
+    from voicefn.dashscope.tts_ws import CosyVoiceSession
+    from voicefn.dashscope.tts_ws_messages import AudioFrame, SentenceBegin, SentenceEnd
+
+    sentences = ["第一句话。", "第二句话比较长一些。", "Third."]
+    url = f"{emulator.ws_base_url}/api-ws/v1/inference"
+    async with CosyVoiceSession(url, "sk-test", model="cosyvoice-v3-flash", voice="longanyang",
+                                format="pcm", sample_rate=8000, idle_timeout_s=10) as s:
+        for text in sentences:
+            await s.send_text(text)
+        await s.finish()
+        events = [e async for e in s.events()]
+    begins = [e for e in events if isinstance(e, SentenceBegin)]
+    ends = [e for e in events if isinstance(e, SentenceEnd)]
+    assert [(b.index, b.text) for b in begins] == list(enumerate(sentences))
+    running = 0
+    for end, text in zip(ends, sentences):
+        running += billable_characters(text)
+        assert end.characters == running  # cumulative, as DashScope reports it
+    # every frame between a sentence's begin and end carries that sentence's index
+    current = -1
+    for e in events:
+        if isinstance(e, SentenceBegin):
+            current = e.index
+        elif isinstance(e, AudioFrame):
+            assert e.sentence == current
+    frames = [e for e in events if isinstance(e, AudioFrame)]
+    assert {f.sentence for f in frames} == {0, 1, 2}
+    # deterministic engine: 0.2 s per billed character, 16-bit mono
+    assert sum(len(f.data) for f in frames) == pytest.approx(0.2 * running * 8000 * 2, abs=3 * 2 * 8000 * 0.01)

@@ -21,7 +21,7 @@ MEDIA_TYPES = {"mp3": "audio/mpeg", "opus": "audio/ogg", "wav": "audio/wav", "pc
 
 @router.post("/speech", summary="OpenAI-compatible text to speech (streams the audio)")
 async def speech(body: OpenAISpeechRequest, principal: PrincipalDep, services: ServicesDep) -> Any:
-    from voicefn.tts.streaming import open_stream
+    from voicefn.tts.streaming import abort_on_failure, open_stream
     from voicefn_tts.openai_speech import MAX_INPUT_CHARS, SAMPLE_RATE, to_params
 
     params, pieces = to_params(body)
@@ -35,14 +35,22 @@ async def speech(body: OpenAISpeechRequest, principal: PrincipalDep, services: S
     if body.stream_format == "sse":
         return StreamingResponse(_sse(audio.chunks(), params.text), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    return StreamingResponse(audio.chunks(), media_type=MEDIA_TYPES[body.response_format], headers=audio.headers)
+    return StreamingResponse(abort_on_failure(audio.chunks()), media_type=MEDIA_TYPES[body.response_format],
+                             headers=audio.headers)
 
 
 async def _sse(chunks: AsyncIterator[bytes], text: str) -> AsyncIterator[bytes]:
-    """OpenAI's stream_format=sse: speech.audio.delta events, then speech.audio.done."""
-    async for chunk in chunks:
-        event = {"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode()}
-        yield f"data: {json.dumps(event)}\n\n".encode()
+    """OpenAI's stream_format=sse: speech.audio.delta events, then speech.audio.done; a failure
+    after the first event is an ``error`` event (in OpenAI's error shape) that ends the stream."""
+    from voicefn.errors import ApiError, openai_body
+
+    try:
+        async for chunk in chunks:
+            event = {"type": "speech.audio.delta", "audio": base64.b64encode(chunk).decode()}
+            yield f"data: {json.dumps(event)}\n\n".encode()
+    except ApiError as err:
+        yield f"data: {json.dumps({'type': 'error', **openai_body(err)})}\n\n".encode()
+        return
     usage = {"input_tokens": len(text), "output_tokens": 0, "total_tokens": len(text)}
     yield f"data: {json.dumps({'type': 'speech.audio.done', 'usage': usage})}\n\n".encode()
 

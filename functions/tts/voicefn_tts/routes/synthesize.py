@@ -19,12 +19,13 @@ router = plain_router(prefix="/api/audio/tts", tags=["tts (seed 003)"])
 async def synthesize(body: SynthesizeRequest, principal: PrincipalDep, services: ServicesDep,
                      idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Any:
     from voicefn.tts.service import TtsService
-    from voicefn.tts.streaming import open_stream
+    from voicefn.tts.streaming import abort_on_failure, open_stream
 
     params = body.params()
     if body.stream:
         audio = await open_stream(services, principal, params)
-        return StreamingResponse(audio.chunks(), media_type=audio.media_type, headers=audio.headers)
+        return StreamingResponse(abort_on_failure(audio.chunks()), media_type=audio.media_type,
+                                 headers=audio.headers)
     key = f"tts:{principal.user_id}:{idempotency_key}" if idempotency_key else None
     result = await TtsService(services).synthesize(principal, params, idempotency_key=key)
     return ok(result.public())

@@ -153,6 +153,7 @@ class Settings:
     tts_long_max_chars: int = 200_000
     tts_long_concurrency: int = 4
     stream_queue_chunks: int = 32
+    tts_ws_idle_timeout_s: float = 20.0  # a TTS WebSocket client silent this long is closed
     asr_task_deadline_s: int = 6 * 3600
     log_level: str = "INFO"
     # every HTTP request answers (or starts streaming) within this, else 504 TIMEOUT; 0 = none
@@ -241,6 +242,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *,
         tts_long_max_chars=env.whole("VOICEFN_TTS_LONG_MAX_CHARS", 200_000, minimum=1),
         tts_long_concurrency=env.whole("VOICEFN_TTS_LONG_CONCURRENCY", 4, minimum=1),
         stream_queue_chunks=env.whole("VOICEFN_STREAM_QUEUE_CHUNKS", 32, minimum=1),
+        tts_ws_idle_timeout_s=env.number("VOICEFN_TTS_WS_IDLE_TIMEOUT_S", 20.0, minimum=0.001),
         asr_task_deadline_s=env.whole("VOICEFN_ASR_TASK_DEADLINE_S", 6 * 3600, minimum=1),
         log_level=env.choice("VOICEFN_LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
         # names checked by the emulator itself, which owns the list of engines

@@ -15,12 +15,8 @@ from voicefn.dashscope.http import DashScopeHttp
 from voicefn.dashscope.results import AsrResult, QwenTtsResult, SynthesisResult, TranscriptionTask
 from voicefn.dashscope.retry import with_retries
 from voicefn.dashscope.tts_http import HttpAudioStream, qwen_tts, qwen_tts_stream
-from voicefn.dashscope.tts_ws import (
-    CosyVoiceSession,
-    SynthesisStream,
-    synthesize,
-    synthesize_to_bytes,
-)
+from voicefn.dashscope.tts_ws import CosyVoiceSession, SynthesisStream, collect
+from voicefn.dashscope.tts_ws_messages import CosyVoiceParams
 from voicefn.dashscope.ws_pool import loop_pool
 from voicefn.settings import Settings, get_settings
 
@@ -57,34 +53,25 @@ class DashScopeClient:
 
     # --- CosyVoice over WebSocket -------------------------------------------------------------
 
-    def tts_session(self, *, api_key: str, model: str, voice: str, format: str,
-                    sample_rate: int, **options: Any) -> CosyVoiceSession:
+    def tts_session(self, *, api_key: str, params: CosyVoiceParams) -> CosyVoiceSession:
         """A duplex session (many texts, one task) with this client's URL and timeouts."""
-        options.setdefault("connect_timeout_s", min(self.timeout_s, 10.0))
-        options.setdefault("idle_timeout_s", self.timeout_s)
-        options.setdefault("pool", loop_pool())
-        return CosyVoiceSession(self.ws_url, api_key, model=model, voice=voice, format=format,
-                                sample_rate=sample_rate, **options)
+        return CosyVoiceSession.from_params(
+            self.ws_url, api_key, params, connect_timeout_s=min(self.timeout_s, 10.0),
+            idle_timeout_s=self.timeout_s, pool=loop_pool())
 
-    def tts_stream(self, *, api_key: str, text: str, model: str, voice: str, format: str,
-                   sample_rate: int, **options: Any) -> SynthesisStream:
-        """Audio chunks as produced; retried only until the first chunk reaches the caller.
+    def _stream(self, api_key: str, text: str, params: CosyVoiceParams,
+                retries: int, retry_budget_s: float) -> SynthesisStream:
+        return SynthesisStream(lambda: self.tts_session(api_key=api_key, params=params), text,
+                               retries=retries, retry_budget_s=retry_budget_s)
 
-        ``options``: volume, rate, pitch, instruction, language_hints, enable_ssml, bit_rate,
-        extra (see :func:`~voicefn.dashscope.tts_ws.build_run_task`).
-        """
-        return synthesize(self.ws_url, api_key, text=text, model=model, voice=voice,
-                          format=format, sample_rate=sample_rate, timeout_s=self.timeout_s,
-                          retries=self.retries, retry_budget_s=self.retry_budget_s, pool=loop_pool(),
-                          **options)
+    def tts_stream(self, *, api_key: str, text: str, params: CosyVoiceParams) -> SynthesisStream:
+        """Audio chunks as produced; retried only until the first chunk reaches the caller."""
+        return self._stream(api_key, text, params, self.retries, self.retry_budget_s)
 
-    async def tts_bytes(self, *, api_key: str, text: str, model: str, voice: str, format: str,
-                        sample_rate: int, **options: Any) -> SynthesisResult:
+    async def tts_bytes(self, *, api_key: str, text: str, params: CosyVoiceParams) -> SynthesisResult:
         """The whole audio. Nothing reaches the caller before the end, so all of it is retried."""
         async def attempt() -> SynthesisResult:
-            return await synthesize_to_bytes(
-                self.ws_url, api_key, text=text, model=model, voice=voice, format=format,
-                sample_rate=sample_rate, timeout_s=self.timeout_s, pool=loop_pool(), **options)
+            return await collect(self._stream(api_key, text, params, 0, 0.0))
 
         return await self._retrying(attempt)
 

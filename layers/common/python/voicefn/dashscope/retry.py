@@ -16,7 +16,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 from voicefn.dashscope.errors import UpstreamError
@@ -29,7 +29,7 @@ def backoff_delay(attempt: int, base_delay_s: float, retry_after: float | None =
     """Delay before retry ``attempt`` (0 = the first): equal jitter, Retry-After as a floor."""
     ceiling: float = base_delay_s * (2 ** attempt)
     delay = ceiling / 2 + random.uniform(0, ceiling / 2)
-    return max(delay, retry_after or 0.0)
+    return float(max(delay, retry_after or 0.0))
 
 
 async def with_retries(op: Callable[[], Awaitable[T]], *, retries: int, budget_s: float,
@@ -63,3 +63,61 @@ async def with_retries(op: Callable[[], Awaitable[T]], *, retries: int, budget_s
             log.info("DashScope call failed (%s, HTTP %s, request_id %s); retry %d in %.2f s",
                      e.code, e.http_status, e.request_id, attempt, delay)
             await asyncio.sleep(delay)
+
+
+async def retry_until_first(make: Callable[[], AsyncIterator[T]], *, retries: int, budget_s: float,
+                            base_delay_s: float = 0.2,
+                            counts: Callable[[T], bool] | None = None) -> AsyncGenerator[T, None]:
+    """The items of ``make()``; a fresh ``make()`` replaces one that fails before its first item.
+
+    Until the first item reaches the caller, a retryable :class:`UpstreamError` is invisible to
+    it, so it is retried (up to ``retries`` times, no retry starting past ``budget_s``); after
+    that, errors propagate. ``counts`` says which items count as delivered (say, audio but not
+    the sentence events before it): items before the first that counts are held back, and
+    dropped with the attempt that failed. Each attempt is bounded by its own timeouts, not by the
+    budget: a live stream may wait a long time for its text before any audio can exist. This is
+    the one "retry until the first audio byte" of the code base.
+    """
+    deadline = time.monotonic() + budget_s
+    attempt = 0
+    while True:
+        stream = make()
+        held: list[T] = []
+        try:
+            while True:
+                item = await stream.__anext__()
+                held.append(item)
+                if counts is None or counts(item):
+                    break
+            break
+        except StopAsyncIteration:
+            await _aclose(stream)
+            for item in held:
+                yield item
+            return
+        except UpstreamError as e:
+            await _aclose(stream)
+            delay = backoff_delay(attempt, base_delay_s, e.retry_after)
+            if not e.retryable or attempt >= retries or time.monotonic() + delay >= deadline:
+                raise
+            attempt += 1
+            log.info("DashScope stream failed before its first item (%s, request_id %s); "
+                     "retry %d in %.2f s", e.code, e.request_id, attempt, delay)
+            await asyncio.sleep(delay)
+        except BaseException:
+            await _aclose(stream)
+            raise
+    try:
+        for item in held:
+            yield item
+        held.clear()
+        async for item in stream:
+            yield item
+    finally:
+        await _aclose(stream)
+
+
+async def _aclose(stream: AsyncIterator[T]) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()

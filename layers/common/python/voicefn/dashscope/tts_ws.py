@@ -19,18 +19,24 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from voicefn.dashscope.errors import CONNECTION_ERROR, REQUEST_TIMEOUT, UNKNOWN, UpstreamError
 from voicefn.dashscope.results import SynthesisResult
-from voicefn.dashscope.retry import with_retries
+from voicefn.dashscope.retry import retry_until_first
 from voicefn.dashscope.tts_ws_messages import (
+    AudioFrame,
+    CosyVoiceParams,
+    SentenceBegin,
+    SentenceEnd,
+    SessionEvent,
     build_continue_task,
     build_finish_task,
     build_flush_task,
     build_run_task,
     encode,
+    sentence_of,
 )
 from voicefn.dashscope.useragent import USER_AGENT
 from voicefn.dashscope.ws_pool import ConnectionPool, pool_key
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CosyVoiceSession", "SynthesisStream", "synthesize", "synthesize_to_bytes",
+    "AudioFrame", "SentenceBegin", "SentenceEnd", "CosyVoiceParams",
     "build_run_task", "build_continue_task", "build_finish_task", "build_flush_task",
 ]
 
@@ -114,9 +121,26 @@ class CosyVoiceSession:
         self._done = False
         self._closed = False
         self.characters = 0
+        self.sentence = 0  # index of the sentence the next audio frame belongs to
+        self._pending: list[SessionEvent] = []
+        self._receiving = False
+        self._iterating = False
         self.request_uuid: str | None = None
         self.started_at: float | None = None
         self.first_audio_at: float | None = None
+
+    @classmethod
+    def from_params(cls, ws_url: str, api_key: str, params: CosyVoiceParams, *,
+                    connect_timeout_s: float = 10.0, idle_timeout_s: float = 30.0,
+                    max_queue: int = 16, task_id: str | None = None,
+                    pool: ConnectionPool | None = None) -> CosyVoiceSession:
+        return cls(ws_url, api_key, model=params.model, voice=params.voice, format=params.format,
+                   sample_rate=params.sample_rate, volume=params.volume, rate=params.rate,
+                   pitch=params.pitch, instruction=params.instruction,
+                   language_hints=params.language_hints, enable_ssml=params.enable_ssml,
+                   bit_rate=params.bit_rate, extra=params.extra or None,
+                   connect_timeout_s=connect_timeout_s, idle_timeout_s=idle_timeout_s,
+                   max_queue=max_queue, task_id=task_id, pool=pool)
 
     def __repr__(self) -> str:  # never shows the key
         return f"CosyVoiceSession(model={self.model!r}, task_id={self.task_id!r})"
@@ -162,7 +186,7 @@ class CosyVoiceSession:
                 compression=None,  # the SDK does not negotiate it; audio does not deflate anyway
                 close_timeout=2.0, logger=_WS_LOG)
         except InvalidStatus as e:
-            raise _handshake_error(e.response.status_code, e.response.body) from None
+            raise _handshake_error(e.response.status_code, bytes(e.response.body or b"")) from None
         except (TimeoutError, asyncio.TimeoutError):
             raise UpstreamError(REQUEST_TIMEOUT, "timed out connecting to DashScope") from None
         except (OSError, InvalidHandshake) as e:
@@ -200,6 +224,7 @@ class CosyVoiceSession:
         from websockets.exceptions import ConnectionClosed
 
         assert self._ws is not None
+        self._receiving = True
         try:
             # Cancelling recv() is safe in websockets: no frame is lost.
             return await asyncio.wait_for(self._ws.recv(), timeout)
@@ -208,6 +233,8 @@ class CosyVoiceSession:
         except ConnectionClosed as e:
             self._done = True
             raise _closed_error(e) from None
+        finally:
+            self._receiving = False
 
     def _handle_event(self, text: str) -> str | None:
         """Apply one server event; returns its name. task-failed raises."""
@@ -221,7 +248,9 @@ class CosyVoiceSession:
         usage = payload.get("usage") if isinstance(payload, dict) else None
         if isinstance(usage, dict) and isinstance(usage.get("characters"), int):
             self.characters = usage["characters"]  # cumulative: the last value is the total
-        if event == "task-finished":
+        if event == "result-generated":
+            self._sentence_event(payload.get("output") if isinstance(payload, dict) else None)
+        elif event == "task-finished":
             self._done = True
             self._clean_finish = not self._cancel_sent
             self.request_uuid = (header.get("attributes") or {}).get("request_uuid")
@@ -232,6 +261,18 @@ class CosyVoiceSession:
                                 request_id=header.get("task_id") or self.task_id)
         return event
 
+    def _sentence_event(self, output: Any) -> None:
+        """Which sentence the next frames speak; begin/end are reported to :meth:`events`."""
+        found = sentence_of(output)
+        if found is None:
+            return
+        kind, index, text = found
+        self.sentence = index
+        if kind == "sentence-begin":
+            self._pending.append(SentenceBegin(index, text))
+        elif kind == "sentence-end":
+            self._pending.append(SentenceEnd(index, text, self.characters))
+
     async def _send(self, message: dict[str, Any]) -> None:
         from websockets.exceptions import ConnectionClosed
 
@@ -240,6 +281,10 @@ class CosyVoiceSession:
         try:
             await self._ws.send(encode(message))
         except ConnectionClosed as e:
+            if self._receiving or self._iterating:
+                # The reader is draining the socket: it sees the task-failed, if any, and the
+                # audio still queued (reading here would take that audio from it).
+                raise _closed_error(e) from None
             raise await self._error_after_close(e) from None
 
     async def _error_after_close(self, exc: BaseException) -> UpstreamError:
@@ -284,11 +329,27 @@ class CosyVoiceSession:
             self._cancel_sent = self._finish_sent = True
             await self._send(build_finish_task(self.task_id, cancel=True))
 
-    async def audio(self) -> AsyncIterator[bytes]:
-        """Audio frames in arrival order, until task-finished; raises on failure or timeout."""
+    async def events(self) -> AsyncIterator[SessionEvent]:
+        """Sentence begin/end and audio frames in arrival order, until task-finished.
+
+        Raises :class:`UpstreamError` on task-failed, a dropped connection or an idle timeout.
+        """
         if self._ws is None:
             raise RuntimeError("the CosyVoice session is not open")
-        while not self._done:
+        self._iterating = True
+        try:
+            async for event in self._events():
+                yield event
+        finally:
+            self._iterating = False
+
+    async def _events(self) -> AsyncGenerator[SessionEvent, None]:
+        assert self._ws is not None
+        while not self._done or self._pending:
+            while self._pending:
+                yield self._pending.pop(0)
+            if self._done:
+                break
             message = await self._recv(self.idle_timeout_s,
                                        f"no data from DashScope for {self.idle_timeout_s:g} s")
             if isinstance(message, bytes):
@@ -296,9 +357,15 @@ class CosyVoiceSession:
                     continue  # cancelled: what is still in flight is not wanted
                 if self.first_audio_at is None:
                     self.first_audio_at = time.monotonic()
-                yield message
+                yield AudioFrame(message, self.sentence)
             else:
                 self._handle_event(message)
+
+    async def audio(self) -> AsyncIterator[bytes]:
+        """Audio frames in arrival order, until task-finished; raises on failure or timeout."""
+        async for item in self.events():
+            if isinstance(item, AudioFrame):
+                yield item.data
 
     async def aclose(self) -> None:
         """Cancel an unfinished task (best effort) and close the socket. Idempotent."""
@@ -358,38 +425,22 @@ class SynthesisStream:
     def first_audio_delay_s(self) -> float | None:
         return self.session.first_audio_delay_s if self.session else None
 
-    async def _start(self) -> tuple[AsyncIterator[bytes], bytes | None]:
+    async def _attempt(self) -> AsyncGenerator[bytes, None]:
         session = self._new_session()
         self.session = session
         try:
             await session.open()
             await session.send_text(self._text)
             await session.finish()
-            frames = session.audio()
-            first = await frames.__anext__()
-            return frames, first
-        except StopAsyncIteration:
-            return _empty(), None  # finished without audio
-        except BaseException:
-            await session.aclose()
-            raise
-
-    async def _run(self) -> AsyncIterator[bytes]:
-        frames, first = await with_retries(self._start, retries=self._retries,
-                                           budget_s=self._budget)
-        try:
-            if first is not None:
-                yield first
-            async for chunk in frames:
+            async for chunk in session.audio():
                 yield chunk
         finally:
-            assert self.session is not None
-            await self.session.aclose()
+            await session.aclose()
 
-
-async def _empty() -> AsyncIterator[bytes]:
-    return
-    yield  # pragma: no cover - makes this an async generator
+    async def _run(self) -> AsyncGenerator[bytes, None]:
+        async for chunk in retry_until_first(self._attempt, retries=self._retries,
+                                             budget_s=self._budget):
+            yield chunk
 
 
 def synthesize(ws_url: str, api_key: str, *, text: str, model: str, voice: str, format: str,
@@ -418,7 +469,11 @@ def synthesize(ws_url: str, api_key: str, *, text: str, model: str, voice: str, 
 
 async def synthesize_to_bytes(ws_url: str, api_key: str, **kwargs: Any) -> SynthesisResult:
     """:func:`synthesize`, collected: the whole audio, the billed characters, the task id."""
-    stream = synthesize(ws_url, api_key, **kwargs)
+    return await collect(synthesize(ws_url, api_key, **kwargs))
+
+
+async def collect(stream: SynthesisStream) -> SynthesisResult:
+    """All of ``stream``'s audio, its billed characters and its task id."""
     chunks: list[bytes] = []
     try:
         async for chunk in stream:

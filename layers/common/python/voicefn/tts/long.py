@@ -11,8 +11,7 @@ from voicefn.services import Services
 from voicefn.billing import billable_characters
 from voicefn.text.split import pack_segments
 from voicefn.tts.params import TtsParams
-from voicefn.tts.service import (ProgressCallback, SynthesisResult, TtsService, gather_bounded,
-                                 upstream_args)
+from voicefn.tts.service import ProgressCallback, SynthesisResult, TtsService, gather_bounded
 
 # Segments well under the 2000-character upstream limit: more of them run in parallel, and a
 # failed segment costs less to retry.
@@ -57,7 +56,8 @@ async def synthesize_long(services: Services, principal: Principal, params: TtsP
     def job(text: str) -> Any:
         async def run() -> Any:
             nonlocal done
-            out = await services.dashscope.tts_bytes(api_key=api_key, **upstream_args(params, text))
+            out = await services.dashscope.tts_bytes(api_key=api_key, text=text,
+                                                     params=params.cosyvoice(text))
             done += 1
             if on_progress:
                 await on_progress(done, total)

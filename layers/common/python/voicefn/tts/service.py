@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Awaitable, Callable
@@ -13,7 +12,7 @@ from voicefn.billing import format_money, tts_bill
 from voicefn.history import record_history
 from voicefn.services import Services
 from voicefn.text.clean import normalize_for_cache
-from voicefn.tts.params import TtsParams, check_ranges
+from voicefn.tts.params import TtsParams, VoiceSettings, check_ranges, check_settings, uses_ssml
 from voicefn.tts.storage import audio_url, store_audio
 from voicefn.tts.voices import check_voice
 
@@ -58,8 +57,8 @@ def history_input(params: TtsParams, **extra: Any) -> dict[str, Any]:
     return fields
 
 
-def uses_ssml(text: str) -> bool:
-    return text.lstrip().startswith("<speak")
+__all__ = ["CachedAudio", "ProgressCallback", "SynthesisResult", "TtsService", "gather_bounded",
+           "history_input", "uses_ssml"]
 
 
 class TtsService:
@@ -74,6 +73,13 @@ class TtsService:
         check_ranges(params, max_chars=max_chars or self.services.settings.tts_max_chars)
         await check_voice(self.services.state, principal, params.model, params.voice,
                           instruction=params.instruction)
+        return await resolve_api_key(principal, self.services)
+
+    async def prepare_live(self, principal: Principal, settings: VoiceSettings) -> str:
+        """:meth:`prepare` for a stream whose text is not known yet (it is checked as it comes)."""
+        check_settings(settings)
+        await check_voice(self.services.state, principal, settings.model, settings.voice,
+                          instruction=settings.instruction)
         return await resolve_api_key(principal, self.services)
 
     # -- cache ------------------------------------------------------------------------------
@@ -102,7 +108,8 @@ class TtsService:
         if hit is not None:
             return await self.record_result(principal, params, hit, bill=Decimal(0), cached=True,
                                       idempotency_key=idempotency_key)
-        result = await self.services.dashscope.tts_bytes(api_key=api_key, **upstream_args(params))
+        result = await self.services.dashscope.tts_bytes(api_key=api_key, text=params.text,
+                                                         params=params.cosyvoice())
         return await self.finish_synthesis(principal, params, result.audio, result.characters,
                                            idempotency_key=idempotency_key)
 
@@ -110,27 +117,38 @@ class TtsService:
                                characters: int, *, segments: int = 1,
                                idempotency_key: str | None = None) -> SynthesisResult:
         """Store new audio, remember it in the cache, bill it and write the history record."""
+        audio_ref = await self.store_and_remember(params, audio, characters, segments)
+        return await self.record_result(principal, params, audio_ref, bill=tts_bill(params.model, characters),
+                                  cached=False, idempotency_key=idempotency_key)
+
+    async def store_and_remember(self, params: TtsParams, audio: bytes, characters: int,
+                                 segments: int = 1) -> CachedAudio:
+        """Store new audio and remember it in the cache (no bill, no history record)."""
         from voicefn.audio.probe import duration_seconds
 
         duration = round(duration_seconds(audio, params.format, params.sample_rate), 3)
         info = await store_audio(self.services.objects, audio, params.format, params.sample_rate)
         await self.remember(params, info.key, duration, characters, segments)
-        audio_ref = CachedAudio(info.key, duration, characters, segments)
-        return await self.record_result(principal, params, audio_ref, bill=tts_bill(params.model, characters),
-                                  cached=False, idempotency_key=idempotency_key)
+        return CachedAudio(info.key, duration, characters, segments)
+
+    def url_of(self, object_key: str) -> str:
+        return audio_url(self.services.objects, object_key)
 
     async def bill_unstored(self, principal: Principal, params: TtsParams, characters: int,
-                            size: int) -> int:
-        """Bill a delivered stream too large to keep: a history record without an output URL."""
-        return await record_history(
+                            size: int, *, duration: float | None = None) -> tuple[int, str]:
+        """Bill a delivered stream too large to keep: a history record without an output URL.
+
+        Returns (record id, bill)."""
+        bill = format_money(tts_bill(params.model, characters))
+        record_id = await record_history(
             self.services.state, principal.user_id, type="tts", model=params.model,
-            input=history_input(params, stored=False, bytes=size),
-            bill=format_money(tts_bill(params.model, characters)), voice_id=params.voice,
-            extra={"characters": characters})
+            input=history_input(params, stored=False, bytes=size), bill=bill,
+            voice_id=params.voice, duration=duration, extra={"characters": characters})
+        return record_id, bill
 
     async def record_result(self, principal: Principal, params: TtsParams, audio: CachedAudio, *,
                       bill: Decimal, cached: bool, idempotency_key: str | None) -> SynthesisResult:
-        extra = {"cached": True} if cached else {}
+        extra: dict[str, Any] = {"cached": True} if cached else {}
         if audio.segments > 1:
             extra["segments"] = audio.segments
         record_id = await record_history(
@@ -145,27 +163,11 @@ class TtsService:
             segments=audio.segments)
 
 
-def upstream_args(params: TtsParams, text: str | None = None) -> dict[str, Any]:
-    """The DashScope run-task parameters for ``params`` (text may be one segment of it)."""
-    body = text if text is not None else params.text
-    return {"text": body, "model": params.model, "voice": params.voice, "format": params.format,
-            "sample_rate": params.sample_rate, "volume": params.volume, "rate": params.speech_rate,
-            "pitch": params.pitch_rate, "instruction": params.instruction, "enable_ssml": uses_ssml(body)}
-
-
 async def gather_bounded(jobs: list[Callable[[], Awaitable[Any]]], limit: int) -> list[Any]:
     """Run ``jobs`` at most ``limit`` at a time, results in order; the first failure cancels the rest."""
-    semaphore = asyncio.Semaphore(max(1, limit))
+    from voicefn.pipeline.ordered import ordered_map
 
     async def run(job: Callable[[], Awaitable[Any]]) -> Any:
-        async with semaphore:
-            return await job()
+        return await job()
 
-    tasks = [asyncio.ensure_future(run(job)) for job in jobs]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    return [result async for result in ordered_map(jobs, run, limit=limit)]

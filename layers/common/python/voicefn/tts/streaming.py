@@ -1,36 +1,33 @@
-"""Streaming synthesis: audio flows to the client as the upstream produces it.
+"""Streaming synthesis over HTTP: served from the cache, or live (:mod:`voicefn.tts.live`).
 
-Backpressure is end to end: the response pulls one chunk at a time, the server awaits the
-client's socket before asking for the next, and the upstream WebSocket's bounded receive queue
-stops the upstream when we stop reading. The stream is teed into a spooled temporary file (memory
-bounded, spills to disk) so that a completed stream is stored, cached and billed like a
-non-streamed one. When the client goes away the generator is cancelled and the upstream task is
-cancelled with it.
+Everything that can fail before the first byte fails here, while the route can still answer
+with an error status: validation, the API key, the upstream task's start and its first audio
+(retried while nothing was sent). What fails after that ends the stream with an
+:class:`~voicefn.errors.ApiError` raised from :meth:`AudioStream.chunks`: the route aborts the
+transfer (or, on SSE, sends an error event) so that the client can tell.
 """
 
 from __future__ import annotations
 
 import contextlib
-import tempfile
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, AsyncIterator, Sequence
 
 from voicefn.audio.formats import content_type
 from voicefn.auth.principal import Principal
-from voicefn.dashscope.errors import UpstreamError, to_api_error
-from voicefn.logging import get_logger
+from voicefn.pipeline.events import AudioChunk
 from voicefn.services import Services
-from voicefn.tts.params import TtsParams
-from voicefn.tts.service import CachedAudio, TtsService, upstream_args, uses_ssml
+from voicefn.tts.live import LiveEvent, LiveSynthesis, texts_of
+from voicefn.tts.params import TtsParams, uses_ssml
+from voicefn.tts.recorder import SPOOL_MEMORY_BYTES, STORE_MAX_BYTES
+from voicefn.tts.service import CachedAudio, TtsService
 
-log = get_logger(__name__)
+__all__ = ["AudioStream", "CachedAudioStream", "LiveAudioStream", "StreamAborted", "abort_on_failure",
+           "open_stream",
+           "SPOOL_MEMORY_BYTES", "STORE_MAX_BYTES"]
 
-SPOOL_MEMORY_BYTES = 1024 * 1024
 CACHED_CHUNK_BYTES = 64 * 1024
-# A stream longer than this is delivered and billed but not stored: storing it would mean holding
-# it whole, and memory must stay bounded however long the stream (8 MiB ≈ 8 min of 128 kb/s mp3).
-STORE_MAX_BYTES = 8 * 1024 * 1024
 
 
 @dataclass
@@ -58,87 +55,23 @@ class CachedAudioStream(AudioStream):
 
 
 class LiveAudioStream(AudioStream):
-    def __init__(self, service: TtsService, principal: Principal, params: TtsParams,
-                 session: Any, audio: AsyncIterator[bytes], first: bytes, exits: contextlib.AsyncExitStack) -> None:
+    def __init__(self, params: TtsParams, live: LiveSynthesis, events: AsyncGenerator[LiveEvent, None],
+                 first: bytes) -> None:
         super().__init__(media_type=content_type(params.format, params.sample_rate),
                          headers={"X-Voicefn-Cache": "miss", "X-Accel-Buffering": "no",
                                   "Cache-Control": "no-store"})
-        self._service, self._principal, self._params = service, principal, params
-        self._session, self._audio, self._first, self._exits = session, audio, first, exits
-        self.characters = 0
-        self.record_id: int | None = None
+        self.live, self._events, self._first = live, events, first
+
+    @property
+    def record_id(self) -> int | None:
+        return self.live.recorded.record_id if self.live.recorded else None
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)
-        completed, size = False, 0
-        try:
-            spool.write(self._first)
-            size = len(self._first)
+        async with contextlib.aclosing(self._events) as events:
             yield self._first
-            async for chunk in self._audio:
-                size += len(chunk)
-                if size <= STORE_MAX_BYTES:
-                    spool.write(chunk)
-                yield chunk
-            completed = True
-            self.characters = int(getattr(self._session, "characters", 0) or 0)
-        except UpstreamError as err:
-            # Headers are gone already: the client sees a truncated stream; we log why.
-            log.warning("upstream failed mid-stream", extra={"code": err.code})
-        finally:
-            if not completed:
-                with contextlib.suppress(Exception):
-                    await self._session.cancel()
-            await self._exits.aclose()
-        if completed and size <= STORE_MAX_BYTES:
-            spool.seek(0)
-            audio = spool.read()
-            spool.close()
-            result = await self._service.finish_synthesis(self._principal, self._params, audio, self.characters)
-            self.record_id = result.record_id
-        else:
-            spool.close()
-            if completed:
-                self.record_id = await self._service.bill_unstored(self._principal, self._params, self.characters,
-                                                                   size)
-
-
-async def start_upstream(services: Services, api_key: str, params: TtsParams,
-                         texts: Sequence[str]) -> tuple[Any, AsyncIterator[bytes], bytes, contextlib.AsyncExitStack]:
-    """Open the upstream task and wait for its first audio, retrying while nothing was sent."""
-    from voicefn.dashscope.retry import with_retries
-
-    settings = services.settings
-
-    async def attempt() -> tuple[Any, AsyncIterator[bytes], bytes, contextlib.AsyncExitStack]:
-        exits = contextlib.AsyncExitStack()
-        try:
-            session = await exits.enter_async_context(services.dashscope.tts_session(
-                api_key=api_key, **_session_args(params)))
-            for text in texts:
-                await session.send_text(text)
-            await session.finish()
-            audio = session.audio()
-            first = await audio.__anext__()
-            return session, audio, first, exits
-        except StopAsyncIteration:
-            await exits.aclose()
-            raise UpstreamError("InternalError", "upstream finished without audio", retryable=True)
-        except BaseException:
-            await exits.aclose()
-            raise
-
-    try:
-        return await with_retries(attempt, retries=settings.upstream_retries,
-                                  budget_s=settings.upstream_retry_budget_s)
-    except UpstreamError as err:
-        raise to_api_error(err) from err
-
-
-def _session_args(params: TtsParams) -> dict[str, Any]:
-    args = upstream_args(params)
-    args.pop("text")
-    return args
+            async for event in events:
+                if isinstance(event, AudioChunk):
+                    yield event.data
 
 
 async def open_stream(services: Services, principal: Principal, params: TtsParams, *,
@@ -150,8 +83,39 @@ async def open_stream(services: Services, principal: Principal, params: TtsParam
     if hit is not None:
         await service.record_result(principal, params, hit, bill=Decimal(0), cached=True, idempotency_key=None)
         return CachedAudioStream(services, params, hit)
-    pieces = list(texts) if texts is not None else [params.text]
-    if uses_ssml(params.text):
-        pieces = [params.text]  # SSML allows exactly one continue-task
-    session, audio, first, exits = await start_upstream(services, api_key, params, pieces)
-    return LiveAudioStream(service, principal, params, session, audio, first, exits)
+    ssml = uses_ssml(params.text)
+    pieces = [params.text] if ssml or texts is None else list(texts)  # SSML: one continue-task
+    live = LiveSynthesis(services, principal, params.settings, api_key, texts_of(pieces), ssml=ssml)
+    events = live.events()
+    try:
+        async for event in events:  # up to the first audio: failures here are still a status
+            if isinstance(event, AudioChunk):
+                return LiveAudioStream(params, live, events, event.data)
+    except BaseException:
+        await events.aclose()
+        raise
+    await events.aclose()
+    raise _no_audio()
+
+
+class StreamAborted(Exception):
+    """Raised from a response body that failed after it started: the server then aborts the
+    transfer (no final chunk), so the client sees a broken stream instead of a short one."""
+
+
+async def abort_on_failure(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``chunks``, with a failure turned into :class:`StreamAborted` (no error handler may catch
+    it: after the first byte there is no status left to send)."""
+    from voicefn.errors import ApiError
+
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except ApiError as err:
+        raise StreamAborted(f"stream aborted: {err.code} {err.message}") from err
+
+
+def _no_audio() -> Exception:
+    from voicefn.errors import ApiError
+
+    return ApiError("UPSTREAM_ERROR", "the upstream finished without audio")
