@@ -209,7 +209,8 @@ async def test_sentences_are_spoken_concurrently_delivered_in_order_cached_and_n
     assert len(fake_dashscope.sessions) == 4
     assert await history(services, principal) == []  # the turn bills, not each sentence
     hit = await TtsService(services).cached(SETTINGS.with_text("第三句。"))
-    assert hit is not None and await services.objects.get(hit.object_key) == b"".join(frame("第三句。", k) for k in range(3))
+    assert hit is not None
+    assert await services.objects.get(hit.object_key) == b"".join(frame("第三句。", k) for k in range(3))
 
 
 async def test_a_listener_leaving_mid_reply_stops_every_sentence_synthesis(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 from voicefn.dashscope.errors import UNKNOWN, UpstreamError
@@ -41,19 +41,19 @@ def qwen_tts_body(*, model: str, text: str, voice: str, language_type: str | Non
     return {"model": model, "parameters": dict(parameters or {}), "input": payload_input}
 
 
-def _audio_info(envelope: dict) -> dict:
+def _audio_info(envelope: dict[str, Any]) -> dict[str, Any]:
     output = envelope.get("output") or {}
     audio = output.get("audio") if isinstance(output, dict) else None
     return audio if isinstance(audio, dict) else {}
 
 
-def _characters(envelope: dict) -> int | None:
+def _characters(envelope: dict[str, Any]) -> int | None:
     usage = envelope.get("usage")
     value = usage.get("characters") if isinstance(usage, dict) else None
     return value if isinstance(value, int) else None
 
 
-def _url_result(envelope: dict) -> dict[str, Any]:
+def _url_result(envelope: dict[str, Any]) -> dict[str, Any]:
     audio = _audio_info(envelope)
     if not audio.get("url"):
         raise UpstreamError(UNKNOWN, "DashScope reply has no output.audio.url",
@@ -71,11 +71,11 @@ def _decode(data: str, request_id: str) -> bytes:
                             request_id=request_id, retryable=False) from None
 
 
-def _qwen_chunk(envelope: dict) -> str | None:
+def _qwen_chunk(envelope: dict[str, Any]) -> str | None:
     return _audio_info(envelope).get("data") or None
 
 
-def _cosyvoice_chunk(envelope: dict) -> str | None:
+def _cosyvoice_chunk(envelope: dict[str, Any]) -> str | None:
     # The SDK takes audio only from "sentence-*" chunks; the final chunk carries the URL.
     output = envelope.get("output") or {}
     if isinstance(output, dict) and str(output.get("type", "")).startswith("sentence-"):
@@ -86,7 +86,7 @@ def _cosyvoice_chunk(envelope: dict) -> str | None:
 class HttpAudioStream:
     """PCM chunks from an SSE synthesis, as an async iterator; totals readable when it ends."""
 
-    def __init__(self, events: AsyncIterator[dict], chunk_of: Callable[[dict], str | None]) -> None:
+    def __init__(self, events: AsyncIterator[dict[str, Any]], chunk_of: Callable[[dict[str, Any]], str | None]) -> None:
         self._events = events
         self._chunk_of = chunk_of
         self.characters = 0
@@ -106,7 +106,7 @@ class HttpAudioStream:
         if aclose is not None:
             await aclose()  # ends the HTTP response even if iteration never started
 
-    async def _run(self) -> AsyncIterator[bytes]:
+    async def _run(self) -> AsyncGenerator[bytes, None]:
         async for envelope in self._events:
             self.request_id = envelope.get("request_id") or self.request_id
             self.characters = _characters(envelope) or self.characters
