@@ -48,7 +48,7 @@ _STORE_STATUS = {TicketPhase.WAITING: TaskStatus.PENDING, TicketPhase.UPLOADED: 
                  TicketPhase.REJECTED: TaskStatus.FAILED}
 
 _FIELDS = ("task_id", "owner", "kind", "status", "phase", "request", "expires_at", "attached_task_id",
-           "error", "created_at", "updated_at")
+           "claimed_by", "outcome", "error", "created_at", "updated_at")
 
 
 @dataclass
@@ -64,12 +64,19 @@ class UploadTicket:
     phase: TicketPhase = TicketPhase.WAITING
     expires_at: str | None = None
     attached_task_id: str | None = None
+    claimed_by: str | None = None           # the event key of the upload that took the ticket
+    outcome: dict[str, Any] | None = None   # what the purpose's hook reported (shown to the owner)
     error: TaskError | None = None
     created_at: str | None = None
     updated_at: str | None = None
     # other request fields and row fields this type does not name, kept as they are
     extra_request: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> TaskStatus:
+        """The store status the phase maps onto (what conditional writes test)."""
+        return self.phase.store_status
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> UploadTicket:
@@ -86,7 +93,9 @@ class UploadTicket:
             content_type=str(request.get("content_type") or ""), size=int(request.get("size") or 0),
             filename=optional_str(request, "filename"), callback_url=optional_str(request, "callback_url"),
             phase=TicketPhase.of(status, optional_str(row, "phase")), expires_at=optional_str(row, "expires_at"),
-            attached_task_id=optional_str(row, "attached_task_id"), error=TaskError.from_row(row.get("error")),
+            attached_task_id=optional_str(row, "attached_task_id"), claimed_by=optional_str(row, "claimed_by"),
+            outcome=dict(row["outcome"]) if isinstance(row.get("outcome"), Mapping) else None,
+            error=TaskError.from_row(row.get("error")),
             created_at=optional_str(row, "created_at"), updated_at=optional_str(row, "updated_at"),
             extra_request=extra_fields(request, ("key", "content_type", "size", "filename", "callback_url")),
             extra=extra_fields(row, _FIELDS))
@@ -98,6 +107,7 @@ class UploadTicket:
             "task_id": self.ticket_id, "owner": self.owner, "kind": TICKET_KIND_PREFIX + self.purpose,
             "status": self.phase.store_status, "phase": self.phase, "request": request,
             "expires_at": self.expires_at, "attached_task_id": self.attached_task_id,
+            "claimed_by": self.claimed_by, "outcome": self.outcome,
             "error": self.error.to_row() if self.error else None,
             "created_at": self.created_at, "updated_at": self.updated_at,
         }, self.extra)

@@ -99,7 +99,7 @@ async def handle_record(services: Services, record: OssEventRecord, *,
             out["task_id"] = ticket.attached_task_id
         return out
     if ticket.status == "FAILED":
-        return {"rejected": (ticket.error or {}).get("message", "rejected"), "duplicate": True}
+        return {"rejected": ticket.error.message if ticket.error else "rejected", "duplicate": True}
     if ticket.attached_task_id:  # a redelivery: the first delivery started the work
         if hook.resume is not None:
             await hook.resume(services, ticket.attached_task_id)

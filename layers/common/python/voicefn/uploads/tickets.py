@@ -23,12 +23,13 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from voicefn.auth.principal import Principal
 from voicefn.errors import ApiError
+from voicefn.records.task import TaskStatus
+from voicefn.records.ticket import TICKET_KIND_PREFIX, TicketPhase, UploadTicket
 from voicefn.services import Services
 from voicefn.storage.state import StateStore
 from voicefn.uploads.keys import content_type_extension, upload_key
@@ -37,11 +38,9 @@ from voicefn.uploads.limits import ACCEPTED_TYPES, MAX_SIZE, PURPOSES, TICKET_TT
 __all__ = ["TICKET_STATUSES", "Ticket", "attach_task", "claim_ticket", "create_ticket", "get_ticket_public",
            "load_ticket", "mark_ticket", "reject_ticket"]
 
-TICKET_STATUSES = ("WAITING", "UPLOADED", "PROCESSING", "DONE", "REJECTED")
+TICKET_STATUSES = tuple(phase.value for phase in TicketPhase)
 
-_KIND_PREFIX = "upload:"
-_STORE_STATUS = {"WAITING": "PENDING", "UPLOADED": "PENDING", "PROCESSING": "RUNNING",
-                 "DONE": "SUCCEEDED", "REJECTED": "FAILED"}
+_KIND_PREFIX = TICKET_KIND_PREFIX
 # the store statuses a ticket may move from into each phase: never backwards, never out of a final one
 _MOVES_FROM = {"UPLOADED": ("PENDING",), "PROCESSING": ("PENDING", "RUNNING"),
                "DONE": ("PENDING", "RUNNING"), "REJECTED": ("PENDING", "RUNNING")}
@@ -53,35 +52,9 @@ _TICKET_ID = re.compile(r"[0-9a-f]{32}")
 _MAX_FILENAME = 255
 
 
-@dataclass(frozen=True)
-class Ticket:
-    """A ticket row, typed (the row itself stays the stored form: ``load_ticket`` returns it)."""
-
-    ticket_id: str
-    owner: str
-    purpose: str
-    key: str
-    content_type: str
-    size: int                      # the declared size: the upload may not be larger
-    filename: str
-    callback_url: str | None
-    status: str                    # the store status (PENDING/RUNNING/SUCCEEDED/FAILED)
-    phase: str
-    claimed_by: str | None         # the event key of the upload that took the ticket
-    attached_task_id: str | None
-    error: dict[str, Any] | None
-    outcome: dict[str, Any] | None  # what the purpose's hook reported (shown to the owner)
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "Ticket":
-        request = row.get("request") or {}
-        return cls(ticket_id=str(row["task_id"]), owner=str(row.get("owner", "")),
-                   purpose=str(row.get("kind", ""))[len(_KIND_PREFIX):], key=str(request.get("key", "")),
-                   content_type=str(request.get("content_type", "")), size=int(request.get("size") or 0),
-                   filename=str(request.get("filename", "")), callback_url=request.get("callback_url"),
-                   status=str(row.get("status", "")), phase=str(row.get("phase", "")),
-                   claimed_by=row.get("claimed_by") or None, attached_task_id=row.get("attached_task_id") or None,
-                   error=row.get("error") or None, outcome=row.get("outcome") or None)
+# The typed ticket is the one record type every port shares (voicefn.records); the rows stay the
+# stored form (``load_ticket`` returns them).
+Ticket = UploadTicket
 
 
 # -- tickets -------------------------------------------------------------------------------------
@@ -174,14 +147,14 @@ async def claim_ticket(state: StateStore, ticket_id: str, event_key: str) -> Tic
         if row is None:
             return None
         if row.get("claimed_by") or row["status"] != "PENDING":
-            return Ticket.from_row(row)
+            return UploadTicket.from_row(row)
         changes = {"status": "RUNNING", "phase": "PROCESSING", "claimed_by": event_key,
                    "claimed_at": _iso(int(time.time()))}
         if await state.update_task(ticket_id, changes, expect_status="PENDING"):
             claimed = await load_ticket(state, ticket_id)
-            return Ticket.from_row(claimed) if claimed is not None else None
+            return UploadTicket.from_row(claimed) if claimed is not None else None
     row = await load_ticket(state, ticket_id)
-    return Ticket.from_row(row) if row is not None else None
+    return UploadTicket.from_row(row) if row is not None else None
 
 
 async def mark_ticket(state: StateStore, ticket_id: str, status: str) -> bool:
@@ -191,7 +164,7 @@ async def mark_ticket(state: StateStore, ticket_id: str, status: str) -> bool:
         raise ValueError(f"a ticket cannot be moved to {status!r}")
     if await load_ticket(state, ticket_id) is None:
         return False
-    return await state.update_task(ticket_id, {"status": _STORE_STATUS[status], "phase": status},
+    return await state.update_task(ticket_id, {"status": TicketPhase(status).store_status.value, "phase": status},
                                    expect_status=_MOVES_FROM[status])
 
 
@@ -227,14 +200,7 @@ async def reject_ticket(state: StateStore, ticket_id: str, reason: str, code: st
 # -- checks --------------------------------------------------------------------------------------
 
 def _phase(ticket: dict[str, Any]) -> str:
-    status = ticket.get("status")
-    if status == "SUCCEEDED":
-        return "DONE"
-    if status == "FAILED":
-        return "REJECTED"
-    if status == "RUNNING":
-        return "PROCESSING"
-    return "UPLOADED" if ticket.get("phase") == "UPLOADED" else "WAITING"
+    return TicketPhase.of(TaskStatus(ticket.get("status")), ticket.get("phase")).value
 
 
 def _check_purpose(purpose: Any) -> str:
