@@ -56,8 +56,11 @@ def is_wav(data: bytes) -> bool:
     return len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WAVE"
 
 
-def parse_wav(data: bytes) -> WavLayout:
-    """Locate format and samples; raises :class:`InvalidAudio` for anything that is not a WAV."""
+def parse_wav(data: bytes, *, file_size: int | None = None) -> WavLayout:
+    """Locate format and samples; raises :class:`InvalidAudio` for anything that is not a WAV.
+
+    ``file_size``: the whole file's length when ``data`` is only its beginning (a ranged check of a
+    large object); the sizes are then bounded by the file, not by ``data``."""
     if not is_wav(data):
         raise InvalidAudio("not a RIFF/WAVE file")
     pos = 12
@@ -72,7 +75,7 @@ def parse_wav(data: bytes) -> WavLayout:
             if fmt is None:
                 raise InvalidAudio("WAV data chunk before its fmt chunk")
             tag, channels, rate, bits, align, raw = fmt
-            available = len(data) - body
+            available = (len(data) if file_size is None else file_size) - body
             # 0xFFFFFFFF (streamed): the samples run to the end of the file. A size past the end
             # by more than a block is a header that lies about the file (a "4 GB" WAV of 1 KB).
             if size > available + align and size not in _UNKNOWN_SIZES:

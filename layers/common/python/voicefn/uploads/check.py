@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -193,17 +192,12 @@ def _wav_info(reader: RangeReader, size: int) -> AudioInfo:
     for span in (PROBE_BLOCK_BYTES, 16 * PROBE_BLOCK_BYTES):  # a long LIST chunk may push data further
         head = reader.read_at(0, span)
         try:
-            layout = wav.parse_wav(head)
+            layout = wav.parse_wav(head, file_size=size)
         except InvalidAudio:
             if len(head) < span or span == 16 * PROBE_BLOCK_BYTES:
                 raise
             continue
-        declared = struct.unpack_from("<I", head, layout.data_offset - 4)[0]
-        available = size - layout.data_offset
-        # as parse_wav: a streamed (0xFFFFFFFF), oversized or zero size means "to the end of the file"
-        data_size = available if (declared == wav.STREAMING_SIZE or declared > available
-                                  or (declared == 0 and available > 0)) else declared
-        data_size -= data_size % layout.block_align
+        data_size = layout.data_size
         return AudioInfo("wav", data_size / layout.block_align / layout.sample_rate,
                          layout.sample_rate, layout.channels)
     raise InvalidAudio("WAV has no data chunk")  # pragma: no cover - the loop returns or raises
