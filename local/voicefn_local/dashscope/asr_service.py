@@ -16,7 +16,7 @@ from voicefn_local.engines.asr_engines import get_asr_engine, new_asr_engine
 
 
 def _engine(name: str, scripts: AsrScripts) -> AsrEngine:
-    # pocketsphinx is shared by the process (its models are slow to load); the deterministic
+    # Whisper is shared by the process (its model is slow to load); the deterministic
     # engine is per emulator, so each emulator has its own scripts.
     if name == "deterministic":
         return new_asr_engine(name, scripts=scripts)
@@ -28,7 +28,7 @@ class AsrService:
         self.config = config
         self.stats = stats
         self.scripts = AsrScripts()
-        self.engine = _engine(config.asr_engine or "pocketsphinx", self.scripts)
+        self.engine = _engine(config.asr_engine or "whisper", self.scripts)
         self.tasks = TaskStore(config.data_dir)
         self.runner = TranscriptionRunner(self)
 

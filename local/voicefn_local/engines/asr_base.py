@@ -3,6 +3,7 @@ transcript it returns: sentences with their times, words with theirs."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -30,6 +31,7 @@ class Transcript:
     text: str
     language: str           # "en", "zh", ...: what the engine heard (or was told)
     sentences: list[Sentence] = field(default_factory=list)
+    notice: str = ""        # why the text is empty although there may be speech ("" if it is not)
 
 
 @runtime_checkable
@@ -67,3 +69,30 @@ def split_on_pauses(words: list[Word], pause_ms: int) -> list[list[Word]]:
         else:
             groups.append([word])
     return groups
+
+
+def is_english_hint(language: str | None) -> bool:
+    """True for no hint and for English ("en", "en-US", "en_GB"): what an English model can hear."""
+    return language is None or language.strip().lower().replace("_", "-").split("-")[0] == "en"
+
+
+def not_english_notice(language: str) -> str:
+    """What an English-only engine says instead of inventing English words for other speech."""
+    what = "Chinese" if language.lower().startswith(("zh", "yue", "cmn", "wuu")) else repr(language)
+    return (f"{what} speech is not recognized offline: the embedded recognizer (Whisper tiny.en) "
+            "knows English only; use real DashScope for other languages.")
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("P")
+
+
+def split_punctuation(token: str) -> tuple[str, str]:
+    """("world", ".") for "world."; leading marks (an opening quote) are dropped."""
+    end = len(token)
+    while end > 0 and _is_mark(token[end - 1]):
+        end -= 1
+    start = 0
+    while start < end and _is_mark(token[start]):
+        start += 1
+    return token[start:end], token[end:]
