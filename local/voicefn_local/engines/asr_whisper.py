@@ -39,6 +39,8 @@ log = logging.getLogger("voicefn.dashscope.asr")
 MODEL_RATE = 16000
 MAX_UTTERANCE_S = 30        # Whisper's window: longer audio is decoded as several utterances
 SILENCE_RMS = 0.001         # -60 dBFS: an utterance this quiet has no speech
+FRAME_MS = 10               # word times are trimmed to speech in frames of this length
+QUIET_RMS = 0.003           # -50 dBFS: a frame this quiet is a pause, not part of a word
 BEAM_SIZE = 5
 _SENTENCE_END = (".", "?", "!")
 
@@ -111,6 +113,28 @@ def _decode(samples: Any, offset_ms: int) -> list[list[Word]]:
     return [words for words in sentences if words]
 
 
+def _loud_frames(samples: Any) -> Any:
+    """Per ``FRAME_MS`` frame of float32 16 kHz samples: True where it is louder than a pause."""
+    import numpy as np
+
+    size = MODEL_RATE * FRAME_MS // 1000
+    count = len(samples) // size
+    frames = samples[:count * size].reshape(count, size)
+    return np.sqrt(np.mean(frames * frames, axis=1)) >= QUIET_RMS
+
+
+def _trim(word: Word, loud: Any, offset_ms: int) -> Word:
+    """The word without the pause Whisper's timestamps often include at either end (they can be
+    a few hundred ms early or late); unchanged if it holds no loud frame at all."""
+    first = (word.begin_ms - offset_ms) // FRAME_MS
+    last = min(len(loud), -(-(word.end_ms - offset_ms) // FRAME_MS))
+    inside = [i for i in range(first, last) if loud[i]]
+    if not inside:
+        return word
+    return Word(max(word.begin_ms, offset_ms + inside[0] * FRAME_MS),
+                min(word.end_ms, offset_ms + (inside[-1] + 1) * FRAME_MS), word.text, word.punctuation)
+
+
 class WhisperEngine:
     """English recognition with word and sentence timestamps; other languages: an empty answer."""
 
@@ -131,7 +155,10 @@ class WhisperEngine:
             if rms(piece) < SILENCE_RMS:
                 continue
             samples = np.frombuffer(piece, dtype="<i2").astype(np.float32) / 32768.0
-            groups += _decode(samples, start * 1000 // MODEL_RATE)
+            offset_ms = start * 1000 // MODEL_RATE
+            loud = _loud_frames(samples)
+            groups += [[_trim(w, loud, offset_ms) for w in words]
+                       for words in _decode(samples, offset_ms)]
         sentences = [Sentence(words[0].begin_ms, words[-1].end_ms, sentence_text(words), words)
                      for words in groups]
         return Transcript(" ".join(s.text for s in sentences), "en", sentences)
