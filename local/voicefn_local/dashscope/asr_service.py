@@ -4,6 +4,7 @@ engine's scripts, the transcription tasks and the runner that works them off."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from voicefn_local.dashscope.asr_audio import DecodedAudio
 from voicefn_local.dashscope.config import EmulatorConfig
@@ -33,7 +34,20 @@ class AsrService:
         self.runner = TranscriptionRunner(self)
 
     async def transcribe(self, audio: DecodedAudio, language: str | None) -> Transcript:
-        """Run the engine in a worker thread (the event loop stays free) and count the call."""
+        """Run the engine in a worker thread (the event loop stays free) and count the call.
+
+        If the caller is cancelled (its request ended, the server is stopping) the engine is told
+        to stop too: a thread cannot be killed, and a thread still decoding would keep the
+        process alive at exit."""
         self.stats.incr("asr_engine_calls")
-        return await asyncio.to_thread(self.engine.transcribe, audio.pcm, audio.sample_rate,
-                                       language=language)
+        cancel = threading.Event()
+        try:
+            transcript = await asyncio.to_thread(self.engine.transcribe, audio.pcm,
+                                                 audio.sample_rate, language=language,
+                                                 cancel=cancel)
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
+        if transcript.notice:
+            self.stats.incr("asr_not_recognized")
+        return transcript

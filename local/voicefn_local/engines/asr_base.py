@@ -3,6 +3,7 @@ transcript it returns: sentences with their times, words with theirs."""
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -41,12 +42,19 @@ class AsrEngine(Protocol):
     ``pcm16`` is 16-bit little-endian mono PCM at ``sample_rate``; ``language`` is the caller's
     hint (DashScope's ``asr_options.language``), None to let the engine decide. Times are
     milliseconds from the start of ``pcm16``. Implementations must be safe to call from several
-    threads at once.
+    threads at once. An engine that takes long checks ``cancel`` as it goes and raises
+    :class:`TranscriptionCanceled` once it is set (its caller has given up: a stopping server must
+    not wait for a long file to be finished).
     """
 
     name: str
 
-    def transcribe(self, pcm16: bytes, sample_rate: int, *, language: str | None) -> Transcript: ...
+    def transcribe(self, pcm16: bytes, sample_rate: int, *, language: str | None,
+                   cancel: threading.Event | None = None) -> Transcript: ...
+
+
+class TranscriptionCanceled(Exception):
+    """The caller set the ``cancel`` event: the transcription was abandoned half way."""
 
 
 def sentence_text(words: list[Word]) -> str:

@@ -119,7 +119,8 @@ class DeterministicAsrEngine:
     def __init__(self, scripts: AsrScripts | None = None) -> None:
         self.scripts = scripts if scripts is not None else AsrScripts()
 
-    def transcribe(self, pcm16: bytes, sample_rate: int, *, language: str | None) -> Transcript:
+    def transcribe(self, pcm16: bytes, sample_rate: int, *, language: str | None,
+                   cancel: threading.Event | None = None) -> Transcript:
         samples = len(pcm16) // 2
         duration_ms = round(samples * 1000 / sample_rate)
         text = self.scripts.get(pcm_sha256(pcm16)) or describe_audio(samples / sample_rate)

