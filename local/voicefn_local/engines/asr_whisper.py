@@ -46,6 +46,10 @@ FRAME_MS = 10               # word times are trimmed to speech in frames of this
 QUIET_RMS = 0.003           # -50 dBFS: a frame this quiet is a pause, not part of a word
 BEAM_SIZE = 5
 _SENTENCE_END = (".", "?", "!")
+DECODING: dict[str, Any] = {
+    "language": "en", "beam_size": BEAM_SIZE, "temperature": 0.0,
+    "condition_on_previous_text": False, "word_timestamps": True, "without_timestamps": False,
+    "vad_filter": False}
 
 
 def model_dir() -> Path:
@@ -96,10 +100,7 @@ def _check(cancel: threading.Event | None) -> None:
 
 def _decode(samples: Any, offset_ms: int, cancel: threading.Event | None) -> list[list[Word]]:
     """The sentences (as word lists) Whisper hears in one utterance of float32 16 kHz samples."""
-    segments, _ = _model.get().transcribe(
-        samples, language="en", beam_size=BEAM_SIZE, temperature=0.0,
-        condition_on_previous_text=False, word_timestamps=True, without_timestamps=False,
-        vad_filter=False)
+    segments, _ = _model.get().transcribe(samples, **DECODING)
     sentences: list[list[Word]] = [[]]
     last_end = offset_ms
     for segment in segments:  # a generator: decoding happens while iterating
