@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("ttfb_stream.py", "long_concurrency.py", "cold_start.py")
+SCRIPTS = ("ttfb_stream.py", "long_concurrency.py", "cold_start.py", "asr_wer.py")  # asr_wer last: it exits 1 when its goal is missed
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE))

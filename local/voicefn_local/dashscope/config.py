@@ -50,9 +50,9 @@ class EmulatorConfig:
     # Result files: how long they live and how many bytes are kept at most.
     file_ttl_s: int = 86400
     max_file_bytes: int = 256 * 1024 * 1024
-    # ASR engine: "pocketsphinx" (real English recognition) or "deterministic" (scripted, exact
-    # times). None = $VOICEFN_FAKE_ASR_ENGINE, else "deterministic" when the TTS engine is, else
-    # "pocketsphinx".
+    # ASR engine: "whisper" (real English recognition, Whisper tiny.en) or "deterministic"
+    # (scripted, exact times). None = $VOICEFN_FAKE_ASR_ENGINE, else "deterministic" when the TTS
+    # engine is, else "whisper".
     asr_engine: str | None = field(default_factory=_default_asr_engine)
     # Where transcription tasks and their result files are kept, so they survive a restart;
     # default $VOICEFN_DATA_DIR/dashscope; None = in memory only.
@@ -92,4 +92,4 @@ class EmulatorConfig:
             self.admin_token = (load_admin_token(self.data_dir) if self.data_dir is not None
                                 else secrets.token_urlsafe(32))
         if self.asr_engine is None:
-            self.asr_engine = "deterministic" if self.engine == "deterministic" else "pocketsphinx"
+            self.asr_engine = "deterministic" if self.engine == "deterministic" else "whisper"

@@ -22,13 +22,12 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-import unicodedata
 from collections.abc import Mapping
 
 from voicefn.text.charclass import is_cjk
 from voicefn.text.split import split_sentences
 
-from voicefn_local.engines.asr_base import Sentence, Transcript, Word
+from voicefn_local.engines.asr_base import Sentence, Transcript, Word, split_punctuation
 
 def pcm_sha256(pcm16: bytes) -> str:
     """The key of a script: SHA-256 (hex) of the PCM bytes."""
@@ -71,21 +70,6 @@ class AsrScripts:
             return dict(self._texts)
 
 
-def _is_punctuation(token: str) -> bool:
-    return all(unicodedata.category(ch).startswith("P") for ch in token)
-
-
-def _strip_punctuation(token: str) -> tuple[str, str]:
-    """("world", ".") for "world."; leading marks (an opening quote) are dropped."""
-    end = len(token)
-    while end > 0 and _is_punctuation(token[end - 1]):
-        end -= 1
-    start = 0
-    while start < end and _is_punctuation(token[start]):
-        start += 1
-    return token[start:end], token[end:]
-
-
 def _raw_tokens(sentence: str) -> list[str]:
     """Whitespace-separated runs, with every CJK character (and CJK mark) a token of its own."""
     tokens: list[str] = []
@@ -106,7 +90,7 @@ def _tokens(sentence: str) -> list[tuple[str, str]]:
     """(word, punctuation after it) pairs."""
     pairs: list[tuple[str, str]] = []
     for token in _raw_tokens(sentence):
-        word, punctuation = _strip_punctuation(token)
+        word, punctuation = split_punctuation(token)
         if word:
             pairs.append((word, punctuation))
         elif pairs:
@@ -135,7 +119,8 @@ class DeterministicAsrEngine:
     def __init__(self, scripts: AsrScripts | None = None) -> None:
         self.scripts = scripts if scripts is not None else AsrScripts()
 
-    def transcribe(self, pcm16: bytes, sample_rate: int, *, language: str | None) -> Transcript:
+    def transcribe(self, pcm16: bytes, sample_rate: int, *, language: str | None,
+                   cancel: threading.Event | None = None) -> Transcript:
         samples = len(pcm16) // 2
         duration_ms = round(samples * 1000 / sample_rate)
         text = self.scripts.get(pcm_sha256(pcm16)) or describe_audio(samples / sample_rate)

@@ -85,5 +85,8 @@ def test_english_speech_round_trip_through_an_upload_and_its_oss_event(tmp_path)
     transcript = " ".join(t["text"] for t in task["result"]["transcripts"])
     wer = word_error_rate(ROUND_TRIP_TEXT, transcript)
     print(f"\nround trip WER {wer:.0%}: {transcript!r}")
-    assert len(task["result"]["transcripts"][0]["sentences"]) >= 2
-    assert wer <= 0.30
+    assert wer <= 0.20  # Whisper tiny.en: 12 % measured (pocketsphinx: 20 %, against a goal of 30 %)
+    sentences = task["result"]["transcripts"][0]["sentences"]
+    assert len(sentences) >= 2
+    times = [t for s in sentences for t in (s["begin_time"], s["end_time"])]
+    assert times == sorted(times) and times[-1] > times[0]  # real sentence times, in order

@@ -21,9 +21,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 def test_defaults(clean_env) -> None:
     config = EmulatorConfig()
-    assert (config.engine, config.asr_engine, config.data_dir) == ("espeak", "pocketsphinx", None)
+    assert (config.engine, config.asr_engine, config.data_dir) == ("espeak", "whisper", None)
     assert EmulatorConfig(engine="deterministic").asr_engine == "deterministic"
-    assert EmulatorConfig(engine="deterministic", asr_engine="pocketsphinx").asr_engine == "pocketsphinx"
+    assert EmulatorConfig(engine="deterministic", asr_engine="whisper").asr_engine == "whisper"
 
 
 def test_environment(clean_env, tmp_path) -> None:
@@ -32,8 +32,8 @@ def test_environment(clean_env, tmp_path) -> None:
     config = EmulatorConfig()
     assert config.asr_engine == "deterministic"  # the whole stack deterministic
     assert Path(config.data_dir) == tmp_path / "dashscope"
-    clean_env.setenv("VOICEFN_FAKE_ASR_ENGINE", "pocketsphinx")
-    assert EmulatorConfig().asr_engine == "pocketsphinx"
+    clean_env.setenv("VOICEFN_FAKE_ASR_ENGINE", "whisper")
+    assert EmulatorConfig().asr_engine == "whisper"
 
 
 def test_each_emulator_has_its_own_scripts(clean_env) -> None:
@@ -45,4 +45,4 @@ def test_each_emulator_has_its_own_scripts(clean_env) -> None:
 
 def test_unknown_engine(clean_env) -> None:
     with pytest.raises(ValueError, match="unknown ASR engine"):
-        create_dashscope_app(EmulatorConfig(engine="deterministic", asr_engine="whisper"))
+        create_dashscope_app(EmulatorConfig(engine="deterministic", asr_engine="wav2vec"))

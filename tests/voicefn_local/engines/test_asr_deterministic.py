@@ -77,4 +77,4 @@ def test_registry() -> None:
     engine = new_asr_engine("deterministic", scripts=scripts)
     assert isinstance(engine, AsrEngine) and engine.scripts is scripts  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="unknown ASR engine"):
-        get_asr_engine("whisper")
+        get_asr_engine("wav2vec")
