@@ -103,8 +103,8 @@ def _clamp(value: float, low: int, high: int) -> int:
     return int(max(low, min(high, round(value))))
 
 
-# English female: +f5 is the variant pocketsphinx understands best (measured: WER 0.23 at 140 wpm
-# against 0.4+ for +f3), which makes local TTS → ASR round trips meaningful.
+# English female: +f5, chosen when pocketsphinx was the recognizer (WER 0.23 against 0.4+ for +f3);
+# Whisper tiny.en shows no clear preference among the female variants (bench/asr_wer.py).
 _VARIANT_OVERRIDES = {("en", "female"): "f5"}
 
 

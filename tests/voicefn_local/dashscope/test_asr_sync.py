@@ -11,7 +11,7 @@ from dashscope import MultiModalConversation
 
 from tests.voicefn_local.dashscope.test_asr_support import (KEY, MULTIMODAL, FileServer, asr_body,
                                                             data_uri, set_scripts, tone_pcm, wav,
-                                                            word_error_rate, words)
+                                                            word_error_rate)
 from voicefn.audio.pcm import silence
 from voicefn_local.dashscope import EmulatorConfig, create_dashscope_app
 from voicefn_local.engines import get_engine
