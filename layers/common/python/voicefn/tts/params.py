@@ -118,7 +118,8 @@ def check_ranges(p: TtsParams, *, max_chars: int) -> None:
     """seed 003 §1.1's ranges: the settings, then the text."""
     check_settings(p.settings)
     if not p.text or not p.text.strip():
-        raise ApiError("INVALID_PARAMETER", "text must not be empty", param="text")
+        raise ApiError("INVALID_PARAMETER", "text must not be empty (characters no voice can say, such as "
+                       "control and zero-width characters or emoji, are not counted)", param="text")
     _check_text(p.text, max_chars)
 
 

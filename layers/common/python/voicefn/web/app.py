@@ -30,9 +30,9 @@ _health = plain_router()
 
 def health_body() -> dict[str, str]:
     """seed 000's ``{"status": "ok"}`` plus seed 002's ``timestamp`` (UTC, ISO-8601)."""
-    from datetime import datetime, timezone
+    from voicefn.clock import utc_now
 
-    return {"status": "ok", "timestamp": datetime.now(timezone.utc).isoformat(timespec="microseconds")}
+    return {"status": "ok", "timestamp": utc_now()}
 
 
 @_health.get("/health", tags=["meta"], summary="Liveness check (no auth)")
