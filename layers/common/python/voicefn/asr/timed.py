@@ -67,7 +67,7 @@ def wait_budget(services: Services) -> float:
     deadline = float(services.settings.request_deadline_s)
     if deadline <= 0:
         return DEFAULT_WAIT_S
-    return max(0.5, min(deadline - 5.0, deadline * 0.9))
+    return deadline - min(5.0, deadline * 0.1)
 
 
 async def transcribe_now(services: Services, principal: Principal, audio: Audio, *,
