@@ -179,3 +179,17 @@ def test_a_transcription_that_outlasts_the_wait_is_an_openai_504(stack: Stack, s
     assert error["code"] == "timeout" and "did not finish within 2.7 s" in error["message"]
     assert took < 3.0                                    # ours, before the request deadline's
     assert asr_history(stack, user) == []                # nothing billed
+
+
+def test_a_failed_upstream_transcription_is_an_openai_502_and_unbilled(stack: Stack) -> None:
+    stack.set_faults([{"match": {"api": "asr_filetrans"}, "fault": {"kind": "task_failed"}}])
+    user = "openai-timed-failed"
+    try:
+        response = httpx.post(f"{stack.base_url}/v1/audio/transcriptions", headers=stack.headers(user),
+                              data={"model": "whisper-1", "response_format": "vtt"},
+                              files={"file": ("clip.wav", wav(1.3, freq=860), "audio/wav")}, timeout=30)
+    finally:
+        stack.clear_faults()
+    assert response.status_code == 502, response.text
+    assert response.json()["error"]["code"] == "upstream_error"
+    assert asr_history(stack, user) == []
