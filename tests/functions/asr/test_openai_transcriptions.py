@@ -164,8 +164,10 @@ def test_json_and_text_stay_on_sync_recognition(stack: Stack) -> None:
 
 def test_a_transcription_that_outlasts_the_wait_is_an_openai_504(stack: Stack, settings_override) -> None:
     settings_override(request_deadline_s=3.0)
-    stack.set_faults([{"match": {"api": "asr_filetrans"}, "fault": {"kind": "stuck"}}])
-    user = "openai-timed-stuck"
+    # slow, not stuck: a stuck task would hold one of the emulator's two task slots for good
+    stack.set_faults([{"match": {"api": "asr_filetrans"}, "fault": {"kind": "latency", "latency_ms": 4000,
+                                                                   "times": 1}}])
+    user = "openai-timed-slow"
     try:
         started = time.monotonic()
         response = httpx.post(f"{stack.base_url}/v1/audio/transcriptions", headers=stack.headers(user),
