@@ -26,7 +26,7 @@ from voicefn_local.engines.asr_whisper import MAX_UTTERANCE_S, MODEL_RATE, Whisp
 from voicefn_local.engines.espeak import voice_name
 
 SENTENCES = Path(__file__).resolve().parent / "data" / "wer_sentences.txt"
-VOICES = ("female", "male")     # espeak en-us+f5 and en-us+m3
+VOICES = ("female", "male")     # espeak en-us+steph and en-us+m3
 GOAL = 0.15
 PAUSE_S = 0.6
 

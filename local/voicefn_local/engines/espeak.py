@@ -103,9 +103,10 @@ def _clamp(value: float, low: int, high: int) -> int:
     return int(max(low, min(high, round(value))))
 
 
-# English female: +f5, chosen when pocketsphinx was the recognizer (WER 0.23 against 0.4+ for +f3);
-# Whisper tiny.en shows no clear preference among the female variants (bench/asr_wer.py).
-_VARIANT_OVERRIDES = {("en", "female"): "f5"}
+# English female: espeak's "steph" variant (a female voice), the one Whisper tiny.en understands
+# best: chosen on bench/data/dev_sentences.txt (WER 14.6 %, against 18-36 % for f1-f5, Annie,
+# belinda, linda, aunty), never on the held-out sentences bench/asr_wer.py reports on.
+_VARIANT_OVERRIDES = {("en", "female"): "steph"}
 
 
 def voice_name(language: str, gender: str) -> str:

@@ -69,7 +69,7 @@ def test_rate_volume_and_gender() -> None:
 def test_voice_names() -> None:
     assert voice_name("zh", "female") == "cmn+f3"
     assert voice_name("yue", "male") == "yue+m3"
-    assert voice_name("en", "female") == "en-us+f5"  # see _VARIANT_OVERRIDES
+    assert voice_name("en", "female") == "en-us+steph"  # see _VARIANT_OVERRIDES
 
 
 def test_concurrent_calls_are_serialised_correctly() -> None:
