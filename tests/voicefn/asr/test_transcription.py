@@ -33,8 +33,7 @@ async def job_run(services: Services, task_id: str) -> dict[str, Any] | None:
     it (polling once), give the lease up so the next delivery may take the task on."""
     task = await services.state.get_task(task_id)
     assert task is not None
-    claimed = claim(services.state, task, lease_s=60)
-    got = await claimed
+    got = await claim(services.state, task, lease_s=60)
     assert got is not None, "the lease is free between runs"
     lease, _ = got
     try:
