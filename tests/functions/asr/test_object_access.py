@@ -9,10 +9,12 @@ on the caller's own copy.
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
+
+from tests.urls import with_query
 
 from tests.functions.asr.audio_samples import script
 from tests.stack import Stack
@@ -32,16 +34,6 @@ def synthesized(stack: Stack, user: str, text: str) -> str:
 def recognize(client: httpx.Client, url: str) -> httpx.Response:
     return client.post("/api/audio/asr/recognize", json={"model": "qwen3-asr-flash", "audio_url": url})
 
-
-def with_query(url: str, **changes: str | None) -> str:
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
-    for name, value in changes.items():
-        if value is None:
-            query.pop(name, None)
-        else:
-            query[name] = value
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def expired_url(url: str) -> str:

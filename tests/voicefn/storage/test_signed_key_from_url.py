@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
+from tests.urls import with_query
 
 from voicefn.storage.local_objects import LocalObjectStore
 from voicefn.storage.oss_objects import OssObjectStore
 
 KEY = "audio/tts/20260101/0123456789abcdef0123456789abcdef.mp3"
 
-
-def with_query(url: str, **changes: str | None) -> str:
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
-    for name, value in changes.items():
-        if value is None:
-            query.pop(name, None)
-        else:
-            query[name] = value
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def altered(sig: str) -> str:
