@@ -8,13 +8,13 @@ the one public IP below are answered by ``Web``; anything else would be recorded
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.functions.asr.audio_samples import script, wav
+from tests.functions.asr.test_transcribe import wait_task
 from tests.stack import Stack
 
 PUBLIC_IP = "93.184.216.34"
@@ -66,15 +66,6 @@ def web(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Web]:
     monkeypatch.setattr(intake.SEAMS, "transport", httpx.MockTransport(seam.handle))
     monkeypatch.setattr(intake.SEAMS, "resolver", Rebinding(public_times=10**6))
     yield seam
-
-
-def wait_task(client: httpx.Client, task_id: str, timeout_s: float = 30) -> dict:
-    deadline = time.time() + timeout_s
-    while True:
-        task = client.get(f"/api/audio/asr/task/{task_id}").json()["data"]
-        if task["task_status"] in ("SUCCEEDED", "FAILED") or time.time() > deadline:
-            return task
-        time.sleep(0.2)
 
 
 def submit(client: httpx.Client, url: str) -> dict:

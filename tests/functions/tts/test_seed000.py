@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 
 from tests.stack import Stack
@@ -11,6 +12,16 @@ from voicefn.audio.probe import audio_info
 
 
 @pytest.mark.usefixtures("no_faults")
+def wait_status(client: httpx.Client, task_id: str, timeout_s: float = 30) -> dict:
+    """Poll seed 000's task until it is no longer "processing" (or the time is up)."""
+    deadline = time.time() + timeout_s
+    while True:
+        status = client.get(f"/api/tts/audio/{task_id}").json()
+        if status["status"] != "processing" or time.time() > deadline:
+            return status
+        time.sleep(0.2)
+
+
 def test_task_api_produces_a_wav(stack: Stack) -> None:
     text = "欢迎来到湖南旅游。" * 3
     with stack.client("seed000-user") as client:
@@ -19,12 +30,7 @@ def test_task_api_produces_a_wav(stack: Stack) -> None:
         body = created.json()
         assert body["voice"] == "Cherry" and body["language_type"] == "Chinese"
         assert body["text_length"] == len(text) and body["model"].startswith("qwen")
-        deadline = time.time() + 30
-        while True:
-            status = client.get(f"/api/tts/audio/{body['taskId']}").json()
-            if status["status"] != "processing" or time.time() > deadline:
-                break
-            time.sleep(0.2)
+        status = wait_status(client, body["taskId"])
     assert status["status"] == "completed", status
     assert status["task_id"] == body["taskId"]
     info = audio_info(stack.fetch(status["audio_url"]))
@@ -57,12 +63,7 @@ def test_upstream_failing_every_attempt_ends_the_task_failed_with_the_reason(
     stack.set_faults([{"match": {"api": "qwen_tts", "text_contains": marker}, "fault": {"kind": "error"}}])
     with stack.client(f"seed000-failing-{uuid.uuid4().hex[:6]}") as client:
         body = client.post("/api/tts", json={"text": f"{marker}。", "voice": "Cherry"}).json()
-        deadline = time.time() + 30
-        while True:
-            status = client.get(f"/api/tts/audio/{body['taskId']}").json()
-            if status["status"] != "processing" or time.time() > deadline:
-                break
-            time.sleep(0.2)
+        status = wait_status(client, body["taskId"])
         history = client.get("/api/audio/history").json()["data"]
     row = asyncio.run(get_services().state.get_task(body["taskId"]))
     assert status["status"] == "failed", status
