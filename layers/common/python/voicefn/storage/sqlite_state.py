@@ -310,7 +310,8 @@ class SqliteStateStore:
         return await self._run(_list)
 
     async def count_voices(self, *, owner: str | None = None, enrolled_by: str | None = None) -> int:
-        clauses, args = ["1 = 1"], []
+        clauses: list[str] = ["1 = 1"]
+        args: list[str] = []
         if owner is not None:
             clauses, args = clauses + ["owner = ?"], args + [owner]
         if enrolled_by is not None:
