@@ -11,7 +11,7 @@ from voicefn.auth.principal import Principal
 from voicefn.records.voice import Voice
 from voicefn.services import Services
 
-__all__ = ["PREVIEW_TEXTS", "PREVIEW_URL_TTL_S", "make_preview", "preview_url"]
+__all__ = ["PREVIEW_TEXTS", "PREVIEW_URL_TTL_S", "make_preview", "preview_url", "want_preview"]
 
 PREVIEW_URL_TTL_S = 24 * 3600
 PREVIEW_TEXTS = {"zh": "你好，这是我的专属声音。欢迎使用语音合成服务。",
@@ -52,3 +52,19 @@ async def make_preview(services: Services, voice: Voice) -> Voice:
 
 def preview_url(services: Services, voice: Voice) -> str | None:
     return services.objects.signed_get_url(voice.preview_key, PREVIEW_URL_TTL_S) if voice.preview_key else None
+
+
+async def want_preview(services: Services, voice: Voice) -> Voice:
+    """Ask for a preview once the voice is OK (the watch job makes it); made now if it is OK already."""
+    from voicefn.voice.enroll import refresh
+
+    row = await services.state.get_voice(voice.voice_id)
+    if row is None:
+        return voice
+    stored = Voice.from_row(row)
+    stored.extra["preview_wanted"] = True
+    await services.state.put_voice(stored.to_row())
+    stored = await refresh(services, stored)
+    if stored.usable and not stored.preview_key:  # it became OK meanwhile: the job may have missed the wish
+        stored = await make_preview(services, stored)
+    return stored

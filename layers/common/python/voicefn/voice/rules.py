@@ -7,7 +7,7 @@ from typing import Final
 
 from voicefn.errors import ApiError
 
-__all__ = ["ACCOUNT_VOICE_LIMIT", "CLONE_MODELS", "MAX_SAMPLE_BYTES", "MAX_SAMPLE_S", "MIN_SAMPLE_RATE",
+__all__ = ["ACCOUNT_VOICE_LIMIT", "CLONE_MODELS", "MAX_SAMPLE_BYTES", "MAX_SAMPLE_S", "MIN_SAMPLE_RATE", "check_upload_spec",
            "MIN_SAMPLE_S", "SAMPLE_FORMATS", "SAMPLE_PREFIX", "check_language_hints", "check_prefix",
            "check_target_model"]
 
@@ -51,3 +51,32 @@ def check_language_hints(hints: object) -> list[str] | None:
         raise ApiError("INVALID_PARAMETER", f"language_hints must list codes of {', '.join(_LANGUAGES)}",
                        param="language_hints")
     return [str(items[0])]  # DashScope refuses more than one (InvalidLanguageHints)
+
+
+def check_upload_spec(spec: object) -> dict[str, object]:
+    """``voice: {target_model, prefix, name?, gender?, description?, is_public?}`` of an upload
+    ticket (purpose voice): what the upload's enrollment will use, checked before the upload."""
+    if not isinstance(spec, dict):
+        raise ApiError("INVALID_PARAMETER", "voice must be an object with target_model and prefix", param="voice")
+    out: dict[str, object] = {"target_model": check_target_model(spec.get("target_model"), "voice.target_model"),
+                              "prefix": check_prefix(spec.get("prefix"))}
+    hints = check_language_hints(spec.get("language_hints"))
+    if hints:
+        out["language_hints"] = hints
+    for name, limit in (("name", 64), ("description", 500)):
+        value = spec.get(name)
+        if value is not None:
+            if not isinstance(value, str) or len(value) > limit:
+                raise ApiError("INVALID_PARAMETER", f"voice.{name} must be text of at most {limit} characters",
+                               param=f"voice.{name}")
+            out[name] = value
+    gender = spec.get("gender")
+    if gender is not None:
+        if gender not in ("male", "female"):
+            raise ApiError("INVALID_PARAMETER", "voice.gender must be male or female", param="voice.gender")
+        out["gender"] = gender
+    public = spec.get("is_public", False)
+    if not isinstance(public, bool):
+        raise ApiError("INVALID_PARAMETER", "voice.is_public must be true or false", param="voice.is_public")
+    out["is_public"] = public
+    return out
