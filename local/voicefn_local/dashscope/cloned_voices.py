@@ -53,6 +53,7 @@ class ClonedVoice:
     ready_at: float = 0.0           # wall time when DEPLOYING may end
     profile: CloneProfile | None = None
     reason: str | None = None       # why UNDEPLOYED
+    created_ns: int = field(default_factory=time.time_ns)  # orders voices created in one second
 
     def status(self, now: float | None = None) -> str:
         if not self.analysed or (now if now is not None else time.time()) < self.ready_at:
@@ -123,7 +124,7 @@ class ClonedVoiceStore:
         with self._lock:
             voices = [v for v in self._voices.values() if v.account == account
                       and (prefix is None or v.prefix == prefix)]
-        return sorted(voices, key=lambda v: (v.gmt_create, v.voice_id), reverse=True)
+        return sorted(voices, key=lambda v: v.created_ns, reverse=True)
 
     def pending(self) -> list[ClonedVoice]:
         with self._lock:

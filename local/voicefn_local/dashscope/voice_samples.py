@@ -21,6 +21,7 @@ MAX_SAMPLE_BYTES = 10 * 1024 * 1024
 MAX_SAMPLE_SECONDS = 60.0
 MIN_SPEECH_SECONDS = 5.0
 MIN_SAMPLE_RATE = 16_000
+MIN_SYLLABLES_PER_S = 1.0   # speech has 3-7; a beep or a hum has none
 FORMATS = ("wav", "mp3", "m4a")
 
 
@@ -69,7 +70,7 @@ def analyse_sample(data: bytes, language: str) -> CloneProfile:
         raise SampleRejected(f"the sample has {speech:.1f} s of speech; at least 5 s is needed")
     f0 = median_f0(pcm, rate)
     pace = syllables_per_second(pcm, rate)
-    if f0 is None or pace is None:
+    if f0 is None or pace is None or pace < MIN_SYLLABLES_PER_S:  # a steady tone is no voice
         raise SampleRejected("no voice was found in the sample")
     return CloneProfile(f0_hz=round(f0, 1), syllables_per_s=round(pace, 2), language=language)
 
