@@ -15,26 +15,8 @@ list, read, replace the sample, delete; the system voices) and seed 001's `/api/
 `/api/voice/get_voices` (named, public or private voices with a preview). Uploads made with a ticket
 (`POST /api/audio/uploads`, purpose `voice`, with `voice: {target_model, prefix, ...}`) are enrolled when
 they land.
-
-**Seed 001's responses** use the same envelope as seed 003: `{"code": 200, "message": "success", "data": ...}`,
-and errors `{"code": <http status>, "message": ..., "data": null}` with seed 003's error codes.
-
-- `POST /api/voice/create_voice` → `data`: one **Voice** (below) with `record_id` (its history record) and
-  `preview_audio_url` (a signed URL, valid 24 h, of the preview spoken with the new voice; stored privately,
-  readable by its owner only). It waits until DashScope has deployed the voice (at most
-  `VOICEFN_VOICE_CREATE_WAIT_S`); if that takes longer, the voice comes back with `status: "DEPLOYING"` and
-  `preview_audio_url: null`, and the preview is made as soon as it is OK (read it with `get_voices`).
-  A sample DashScope cannot use is `INVALID_AUDIO` (the voice is then listed as `UNDEPLOYED`).
-- `POST /api/voice/get_voices` → `data`: `{"voices": [Voice, ...], "total": n, "page": p, "page_size": s}`,
-  oldest first, `page` from 1.
-- **Voice**: `{"voice_id", "voice_name", "voice_gender" ("male"|"female"|null), "voice_description",
-  "is_public", "status" ("DEPLOYING"|"OK"|"UNDEPLOYED"), "target_model", "preview_audio_url" (null if
-  none or not yours), "created_by_current_user", "created_at", "updated_at"}`.
-
-**Public voices.** A DashScope voice belongs to the account whose key cloned it. Only voices cloned under the
-platform's key can be public (everyone may synthesize with them); a voice cloned with your own API key works
-only with that key, for you.
-"""
+Seed 001's response shapes are in its routes' descriptions; only voices cloned under the platform's key can be
+public."""
 
 
 @asynccontextmanager

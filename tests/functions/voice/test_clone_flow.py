@@ -118,3 +118,15 @@ def test_system_voices_with_every_field_and_the_filters(stack: Stack) -> None:
     assert set(every[0]) == {"voice_id", "name", "trait", "age", "category", "languages", "models", "features"}
     assert plus and all("cosyvoice-v3-plus" in v["models"] for v in plus) and len(plus) <= len(every)
     assert social and all(v["category"] == "社交陪伴" for v in social)
+
+
+def test_docs_describe_seed_001_s_response_shapes(stack: Stack) -> None:
+    spec = httpx.get(f"{stack.base_url}/openapi.json", timeout=30).json()
+    create = spec["paths"]["/api/voice/create_voice"]["post"]
+    listed = spec["paths"]["/api/voice/get_voices"]["post"]
+    for operation in (create, listed):
+        assert "preview_audio_url" in operation["description"] and "platform" in operation["description"]
+    assert create["responses"]["200"]["content"]["application/json"]["example"]["data"]["record_id"]
+    assert "total" in listed["responses"]["200"]["content"]["application/json"]["example"]["data"]
+    assert {"/api/audio/voice/create", "/api/audio/voice/list", "/api/audio/voice/{voice_id}",
+            "/api/audio/voice/system"} <= set(spec["paths"])

@@ -27,6 +27,44 @@ router = plain_router(prefix="/api/voice", tags=["voice (seed 001)"])
 MAX_PAGE = 1_000_000
 _POLL_S = 0.5
 
+# seed 001 documents no responses: these are voicefn's, shown in /docs
+VOICE_SHAPE = """**Voice**: `{"voice_id", "voice_name", "voice_gender" ("male"|"female"|null), "voice_description",
+"is_public", "status" ("DEPLOYING"|"OK"|"UNDEPLOYED"), "target_model", "preview_audio_url" (a signed URL valid
+24 h; null if there is none or the voice is not yours), "created_by_current_user", "created_at", "updated_at"}`.
+Envelope as seed 003's: `{"code": 200, "message": "success", "data": ...}`; errors `{"code": <http status>,
+"message", "error": <seed 003 error code>, "data": null}`.
+
+Only voices cloned under the platform's DashScope key can be public: a voice cloned with your own API key
+lives in your DashScope account and works only with that key, for you."""
+
+CREATE_DESCRIPTION = f"""Clones a voice from `audio_file_id` (the `ticket_id` of your own finished upload of purpose
+`voice`; uploads are private, so anyone else's is 404 `NOT_FOUND`), waits until DashScope has deployed it
+(at most `VOICEFN_VOICE_CREATE_WAIT_S`), speaks a short preview with it, stores the preview privately and
+records the enrollment (history type `voice`, bill `"0"`).
+
+`data`: a Voice plus `record_id`. If deployment takes longer than the wait, `status` is `DEPLOYING` and
+`preview_audio_url` null; the preview is made as soon as the voice is OK (see `get_voices`). A sample
+DashScope cannot use is `INVALID_AUDIO`.
+
+{VOICE_SHAPE}"""
+
+GET_DESCRIPTION = f"""`created_by_current_user: false`: your voices and everyone's public ones; `true`: only yours.
+`gender`: all, male or female. `page` from 1, oldest first.
+
+`data`: `{{"voices": [Voice, ...], "total": n, "page": p, "page_size": s}}`.
+
+{VOICE_SHAPE}"""
+
+_EXAMPLE_VOICE = {"voice_id": "cosyvoice-v3-flash-voice-2a931489c3d841ae9539c2e63e77c5af", "voice_name": "我的音色",
+                  "voice_gender": "female", "voice_description": "温柔的女声", "is_public": False, "status": "OK",
+                  "target_model": "cosyvoice-v3-flash", "preview_audio_url": "https://.../audio/tts/20251230/x.mp3",
+                  "created_by_current_user": True, "created_at": "2025-12-30T10:30:00.000Z",
+                  "updated_at": "2025-12-30T10:30:04.000Z"}
+
+
+def _example(data: Any) -> dict[Any, Any]:
+    return {200: {"content": {"application/json": {"example": {"code": 200, "message": "success", "data": data}}}}}
+
 
 class CreateVoiceBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -77,7 +115,8 @@ async def _wait_deployed(services: Services, voice: Voice) -> Voice:
     return voice
 
 
-@router.post("/create_voice", summary="Clone a voice from your uploaded file, wait for it, and make a preview")
+@router.post("/create_voice", summary="Clone a voice from your uploaded file, wait for it, and make a preview",
+             description=CREATE_DESCRIPTION, responses=_example({**_EXAMPLE_VOICE, "record_id": 7}))
 async def create_voice(body: CreateVoiceBody, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     target_model, prefix = check_target_model(body.target_model), check_prefix(body.prefix)
     key = await _sample_key(services, principal, body.audio_file_id)
@@ -99,7 +138,9 @@ async def create_voice(body: CreateVoiceBody, principal: PrincipalDep, services:
     return ok({**voice_view(services, voice, principal.user_id), "record_id": record_id})
 
 
-@router.post("/get_voices", summary="Your voices and everyone's public ones (or only yours)")
+@router.post("/get_voices", summary="Your voices and everyone's public ones (or only yours)",
+             description=GET_DESCRIPTION,
+             responses=_example({"voices": [_EXAMPLE_VOICE], "total": 1, "page": 1, "page_size": 10}))
 async def get_voices(body: GetVoicesBody, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     rows, total = await services.state.list_visible_voices(
         principal.user_id, include_public=not body.created_by_current_user,
