@@ -30,8 +30,8 @@ def test_create_wait_and_synthesize_with_the_new_voice(stack: Stack) -> None:
         assert httpx.get(ready["resource_link"]).content[:4] == b"RIFF"
         assert ready["gmt_create"] and ready["gmt_modified"]
 
-        spoken = client.post("/api/audio/tts/synthesize", json={"model": MODEL, "voice": data["voice_id"],
-                                                                "text": "你好，这是复刻的声音。", "format": "wav"}).json()
+        spoken = client.post("/api/audio/tts/synthesize", json={
+            "model": MODEL, "voice": data["voice_id"], "text": "你好，这是复刻的声音。", "format": "wav"}).json()
         assert spoken["code"] == 200, spoken
         pcm, _rate = decode_to_pcm(httpx.get(spoken["data"]["audio_url"]).content)
         assert spoken["data"]["duration"] > 0.5 and rms(pcm) > 0.01

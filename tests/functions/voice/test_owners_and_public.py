@@ -32,7 +32,8 @@ def test_another_user_gets_404_on_get_put_delete_and_cannot_synthesize(stack: St
         put = stranger.put(f"/api/audio/voice/{voice_id}", files={"file": ("s.wav", speechlike_wav(), "audio/wav")})
         deleted = stranger.delete(f"/api/audio/voice/{voice_id}")
         missing = stranger.get("/api/audio/voice/cosyvoice-v3-flash-nobody-0123456789abcdef0123456789abcdef")
-        spoken = stranger.post("/api/audio/tts/synthesize", json={"model": MODEL, "voice": voice_id, "text": "试一下。"})
+        spoken = stranger.post("/api/audio/tts/synthesize", json={"model": MODEL, "voice": voice_id,
+                                                                  "text": "试一下。"})
         still = owner.get(f"/api/audio/voice/{voice_id}").json()["data"]
     for answer in (got, put, deleted):
         assert answer.status_code == 404 and answer.json()["error"] == "VOICE_NOT_FOUND", answer.text

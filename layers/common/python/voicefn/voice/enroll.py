@@ -213,7 +213,8 @@ def _gmt(voice: Voice, name: str, fallback: str | None) -> str | None:
 def public_summary(voice: Voice) -> dict[str, Any]:
     """seed 003 §3.2's list entry."""
     out: dict[str, Any] = {"voice_id": voice.voice_id, "status": voice.status.value,
-                           "target_model": voice.target_model, "gmt_create": _gmt(voice, "gmt_create", voice.created_at),
+                           "target_model": voice.target_model,
+                           "gmt_create": _gmt(voice, "gmt_create", voice.created_at),
                            "gmt_modified": _gmt(voice, "gmt_modified", voice.updated_at)}
     if voice.status is VoiceStatus.UNDEPLOYED and voice.extra.get("reason"):
         out["reason"] = voice.extra["reason"]

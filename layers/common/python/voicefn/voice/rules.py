@@ -7,9 +7,9 @@ from typing import Final
 
 from voicefn.errors import ApiError
 
-__all__ = ["ACCOUNT_VOICE_LIMIT", "CLONE_MODELS", "MAX_SAMPLE_BYTES", "MAX_SAMPLE_S", "MIN_SAMPLE_RATE", "check_upload_spec",
+__all__ = ["ACCOUNT_VOICE_LIMIT", "CLONE_MODELS", "MAX_SAMPLE_BYTES", "MAX_SAMPLE_S", "MIN_SAMPLE_RATE",
            "MIN_SAMPLE_S", "SAMPLE_FORMATS", "SAMPLE_PREFIX", "check_language_hints", "check_prefix",
-           "check_target_model"]
+           "check_target_model", "check_upload_spec"]
 
 # the CosyVoice models a voice can be cloned for (seed 003 §3.1)
 CLONE_MODELS: Final = ("cosyvoice-v3-plus", "cosyvoice-v3-flash", "cosyvoice-v2")
