@@ -31,7 +31,7 @@ class EmulatorState:
         self.compat_chat = MultimodalRegistry()     # model families of compatible-mode chat
         # Cloned voices (voice enrollment) and the background work that deploys them.
         self.cloned_voices = ClonedVoiceStore(config.voice_quota, config.data_dir)
-        self.voice_deployer = VoiceDeployer(config, self.cloned_voices)
+        self.voice_deployer = VoiceDeployer(config, self.cloned_voices, self.engine)
 
     def file_url(self, conn: HTTPConnection, name: str) -> str:
         """Absolute URL of a result file, on the base URL the caller used (or the configured one)."""

@@ -12,14 +12,16 @@ from voicefn_local.dashscope.cloned_voices import ClonedVoice, ClonedVoiceStore
 from voicefn_local.dashscope.config import EmulatorConfig
 from voicefn_local.dashscope.faults import Fault
 from voicefn_local.dashscope.voice_samples import SampleRejected, profile_from_url
+from voicefn_local.engines.base import TtsEngine
 
 log = logging.getLogger(__name__)
 
 
 class VoiceDeployer:
-    def __init__(self, config: EmulatorConfig, store: ClonedVoiceStore) -> None:
+    def __init__(self, config: EmulatorConfig, store: ClonedVoiceStore, engine: TtsEngine) -> None:
         self.config = config
         self.store = store
+        self.engine = engine
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self, voice: ClonedVoice, fault: Fault | None = None) -> None:
@@ -39,6 +41,9 @@ class VoiceDeployer:
             profile = await profile_from_url(voice.url, voice.language,
                                              timeout_s=self.config.fetch_timeout_s,
                                              allowed=self.config.fetch_only)
+            prepare = getattr(self.engine, "prepare_clone", None)  # an engine's one-off setup
+            if prepare is not None:
+                await asyncio.to_thread(prepare, profile)
         except SampleRejected as exc:
             reason = str(exc)
         except Exception:  # a bug must still end the voice, never leave it DEPLOYING

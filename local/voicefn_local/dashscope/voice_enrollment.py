@@ -104,24 +104,29 @@ async def customization(request: Request) -> Response:
     state = authorize(request)
     account = account_of(check_key(state.config.api_keys, request.headers))
     body = await json_body(request)
+    raw = body.get("input")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
+
+    def text_of(name: str) -> str | None:
+        value = data.get(name)
+        return value if isinstance(value, str) else None
+
+    # Counted and faulted first, like every API (a call that then fails is still a call).
+    fault = await admit(state, request, api=API, counter="voice_enrollment",
+                        model=text_of("target_model"), voice=text_of("voice_id"),
+                        text=text_of("url"))
     model = body.get("model")
     if not model:
         raise DashScopeError("BadRequest.EmptyModel", 'Required parameter "model" missing from request.')
     if model != MODEL:
         raise model_not_found(str(model))
-    data = body.get("input")
-    if not isinstance(data, dict):
+    if not isinstance(raw, dict):
         raise _missing("input")
     action = data.get("action")
     handler = _ACTIONS.get(action) if isinstance(action, str) else None
     if handler is None:
         raise DashScopeError("InvalidParameter", f"unknown action {action!r}; one of "
                              + ", ".join(_ACTIONS))
-    target = data.get("target_model")
-    fault = await admit(state, request, api=API, counter="voice_enrollment",
-                        model=target if isinstance(target, str) else None,
-                        voice=data.get("voice_id") if isinstance(data.get("voice_id"), str) else None,
-                        text=data.get("url") if isinstance(data.get("url"), str) else None)
     output, usage = handler(state, account, data, fault)
     result = {"request_id": new_request_id(), "output": output, "usage": usage}
     if fault is not None and fault.kind == "drop":

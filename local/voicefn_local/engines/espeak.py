@@ -161,3 +161,11 @@ class EspeakEngine:
             native_rate = library.sample_rate
         pcm = b"".join(pieces)
         return resample_pcm16(pcm, native_rate, sample_rate) if native_rate != sample_rate else pcm
+
+    def prepare_clone(self, clone: CloneProfile) -> None:
+        """Calibrate the espeak voices a clone will speak with (its language, and English for
+        Latin text) now, while the voice is DEPLOYING, not in its first synthesis (~2 s each)."""
+        with _lock:
+            library = _get_library()
+            for language in dict.fromkeys((clone.language, "en")):
+                _calibration(library, voice_name(language, clone.gender), language)

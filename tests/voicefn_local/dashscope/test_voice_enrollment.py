@@ -9,12 +9,14 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import numpy as np
 import pytest
 from dashscope.audio.tts_v2 import VoiceEnrollmentService
 
 from tests.voicefn_local.dashscope.ds_helpers import set_faults, stats
 from tests.voicefn_local.dashscope.test_asr_support import FileServer, data_uri, wav
-from tests.voicefn_local.dashscope.voice_helpers import error_of, speechlike_wav, wait_status
+from tests.voicefn_local.dashscope.voice_helpers import (error_of, speechlike_pcm, speechlike_wav,
+                                                         wait_status)
 from voicefn.audio.encode import encode_pcm
 from voicefn_local.dashscope import EmulatorConfig, create_dashscope_app
 from voicefn_local.servers import ServerHandle, run_in_thread
@@ -148,6 +150,30 @@ def test_unusable_samples_end_undeployed_with_the_reason(ds, files, name, sample
     voice = wait_status(service, voice_id)
     assert voice["status"] == "UNDEPLOYED"
     assert reason in voice["message"]
+
+
+def _wav_8bit(seconds: float, rate: int = 16000) -> bytes:
+    import io
+    import wave
+
+    pcm = np.frombuffer(speechlike_pcm(150.0, seconds, rate), dtype="<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(rate)
+        out.writeframes(((pcm.astype(np.int32) >> 8) + 128).astype(np.uint8).tobytes())
+    return buffer.getvalue()
+
+
+def test_an_mp3_sample_deploys_and_an_8_bit_wav_does_not(ds, files) -> None:
+    service = VoiceEnrollmentService()
+    mp3 = encode_pcm(speechlike_pcm(150.0, 12.0, 24000), "mp3", 24000)
+    good = service.create_voice(target_model=MODEL, prefix="mp3", url=files.put("s.mp3", mp3))
+    bad = service.create_voice(target_model=MODEL, prefix="wav8", url=files.put("s8.wav", _wav_8bit(12.0)))
+    assert wait_status(service, good)["status"] == "OK"
+    voice = wait_status(service, bad)
+    assert voice["status"] == "UNDEPLOYED" and "16-bit" in voice["message"]
 
 
 def test_a_data_uri_sample_is_read_too(ds) -> None:
