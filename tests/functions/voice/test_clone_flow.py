@@ -150,3 +150,15 @@ def test_long_synthesis_in_the_background_uses_the_cloned_voice(stack: Stack) ->
         history = client.get("/api/audio/history", params={"type": "tts"}).json()["data"]["items"]
     assert task["task_status"] == "SUCCEEDED", task
     assert task["result"]["segments"] >= 1 and history[0]["voice_id"] == voice_id
+
+
+def test_seed_prefix_with_capitals_and_underscore_is_kept_and_sent_in_dashscope_form(stack: Stack) -> None:
+    with stack.client("prefixes") as client:
+        made = create_voice(client, speechlike_wav(150.0, 11.0), prefix="My_Voice")
+        assert made["code"] == 200, made
+        voice_id = made["data"]["voice_id"]
+        assert voice_id.startswith(f"{MODEL}-myvoice-")  # DashScope's rule: lowercase letters and digits
+        listed = client.get("/api/audio/voice/list", params={"prefix": "My_Voice"}).json()["data"]
+        assert [v["voice_id"] for v in listed["voices"]] == [voice_id]
+        refused = create_voice(client, speechlike_wav(150.0, 11.0), prefix="a-b")
+    assert refused["code"] == 400 and refused["error"] == "INVALID_PARAMETER"

@@ -53,8 +53,12 @@ def test_a_wav_that_is_not_16_bit_is_refused() -> None:
 def test_prefix_and_model_rules() -> None:
     from voicefn.voice.rules import check_language_hints, check_prefix, check_target_model
 
+    from voicefn.voice.rules import upstream_prefix
+
     assert check_prefix("myvoice01") == "myvoice01"
-    for bad in ("", "my_voice", "MyVoice", "elevenchars", "a-b", None):
+    # seed 003's rule (letters, digits, underscore) is kept; DashScope gets lowercase letters and digits
+    assert check_prefix("My_Voice") == "My_Voice" and upstream_prefix("My_Voice") == "myvoice"
+    for bad in ("", "___", "elevenchars", "a-b", "語音", None):
         with pytest.raises(ApiError):
             check_prefix(bad)
     with pytest.raises(ApiError) as bad_model:

@@ -26,7 +26,7 @@ from voicefn.records.voice import Voice, VoiceStatus
 from voicefn.services import Services
 from voicefn.voice import upstream
 from voicefn.voice.access import PUBLIC_NEEDS_PLATFORM_KEY
-from voicefn.voice.rules import ACCOUNT_VOICE_LIMIT
+from voicefn.voice.rules import ACCOUNT_VOICE_LIMIT, upstream_prefix
 from voicefn.voice.sample import Sample, store_sample
 
 __all__ = ["SAMPLE_URL_TTL_S", "VoiceDetails", "delete_voice", "enroll", "owned_voice", "public_details",
@@ -90,7 +90,8 @@ async def enroll(services: Services, principal: Principal, sample: Sample, *, ta
     sample_key = await store_sample(services, sample, principal.user_id)
     url = services.objects.signed_get_url(sample_key, SAMPLE_URL_TTL_S)
     try:
-        voice_id = await upstream.create(services, api_key, target_model=target_model, prefix=prefix, url=url,
+        voice_id = await upstream.create(services, api_key, target_model=target_model,
+                                         prefix=upstream_prefix(prefix), url=url,
                                          language_hints=language_hints)
     except ApiError:
         await services.objects.delete(sample_key)  # nothing was enrolled: keep nothing

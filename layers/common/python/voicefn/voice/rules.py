@@ -9,7 +9,7 @@ from voicefn.errors import ApiError
 
 __all__ = ["ACCOUNT_VOICE_LIMIT", "CLONE_MODELS", "MAX_SAMPLE_BYTES", "MAX_SAMPLE_S", "MIN_SAMPLE_RATE",
            "MIN_SAMPLE_S", "SAMPLE_FORMATS", "SAMPLE_PREFIX", "check_language_hints", "check_prefix",
-           "check_target_model", "check_upload_spec"]
+           "check_target_model", "check_upload_spec", "upstream_prefix"]
 
 # the CosyVoice models a voice can be cloned for (seed 003 §3.1)
 CLONE_MODELS: Final = ("cosyvoice-v3-plus", "cosyvoice-v3-flash", "cosyvoice-v2")
@@ -23,9 +23,10 @@ MAX_SAMPLE_BYTES: Final = 10 * 1024 * 1024
 MIN_SAMPLE_RATE: Final = 16000
 SAMPLE_PREFIX: Final = "audio/voice"            # audio/voice/{date}/{uuid}.{ext}
 
-# seed 003: letters, digits and underscore, at most 10; DashScope's own rule (SDK docstring): digits
-# and lowercase letters only. Both must hold, so: lowercase letters and digits, 1–10 of them.
-_PREFIX = re.compile(r"[a-z0-9]{1,10}")
+# seed 003: letters, digits and underscore, at most 10. DashScope's own rule (SDK docstring) is
+# digits and lowercase letters only, so the prefix sent upstream is the seed's one lowercased with
+# its underscores dropped (upstream_prefix); voicefn keeps and filters by the caller's own spelling.
+_PREFIX = re.compile(r"[A-Za-z0-9_]{1,10}")
 _LANGUAGES: Final = ("zh", "en", "fr", "de", "ja", "ko", "ru")
 
 
@@ -36,10 +37,15 @@ def check_target_model(model: object, param: str = "target_model") -> str:
 
 
 def check_prefix(prefix: object) -> str:
-    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
-        raise ApiError("INVALID_PARAMETER", "prefix must be 1–10 lowercase letters or digits (DashScope "
-                       "accepts no capitals or underscores in a voice prefix)", param="prefix")
+    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix) or not upstream_prefix(prefix):
+        raise ApiError("INVALID_PARAMETER", "prefix must be 1–10 letters, digits or underscores, with at least "
+                       "one letter or digit", param="prefix")
     return prefix
+
+
+def upstream_prefix(prefix: str) -> str:
+    """DashScope's form of a seed-003 prefix: lowercase letters and digits only ("My_Voice" → "myvoice")."""
+    return prefix.replace("_", "").lower()
 
 
 def check_language_hints(hints: object) -> list[str] | None:
