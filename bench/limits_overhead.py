@@ -1,7 +1,8 @@
 """What the per-user limits add to a paid request, measured side by side in one run.
 
-A request on a limited route does: one ``take_rate`` (the dependency), one ``hold_spend`` (before
-the upstream call) and the settling ``add_spend`` (with the bill's history write). This times
+A request on a limited route does one ``take_rate_and_hold`` before the upstream call (routes
+declared ``RateLimited(family, with_hold=True)``; else ``take_rate`` then ``hold_spend``) and the
+settling ``add_spend`` after (with the bill's history write, off the time-to-first-byte path). This times
 each on the SQLite store (the local runtime's; Tablestore adds its network round trips), and the
 whole per-request set against a bare ``get_cache`` read, the cheapest store call a request makes.
 """
@@ -50,9 +51,14 @@ async def main() -> None:
             await hold(i)
             await settle(i)
 
+        async def combined(i: int) -> None:  # what a with_hold route does before its upstream call
+            await store.take_rate_and_hold(f"tts:user{i % 50}", now + i, 1000, 60, f"user{i % 50}", "2026-12",
+                                           "2026-12-02", 600, 10_000_000, 100_000_000)
+
         results = {name: await _time(fn) for name, fn in
                    (("get_cache (baseline)", baseline), ("take_rate", rate), ("hold_spend", hold),
-                    ("add_spend (settle)", settle), ("rate + hold + settle", all_three))}
+                    ("add_spend (settle)", settle), ("rate + hold + settle", all_three),
+                    ("take_rate_and_hold", combined))}
         store.close()
     base = results["get_cache (baseline)"]
     for name, ms in results.items():

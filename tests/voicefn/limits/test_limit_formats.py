@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -18,27 +19,49 @@ pytestmark = pytest.mark.usefixtures("no_faults")
 TTS = {"model": "cosyvoice-v3-flash", "voice": "longanyang", "text": "格式测试。"}
 
 
+def _wav(seconds: float = 1.0, rate: int = 16000) -> bytes:
+    """A real mono 16-bit WAV (a tone): audio the ASR routes accept, so requests reach their hold."""
+    import io
+    import math
+    import struct
+    import wave
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+                               for i in range(int(seconds * rate))))
+    return out.getvalue()
+
+
 def _user(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
 def _twice(client: httpx.Client, method: str, path: str, **kw: object) -> httpx.Response:
-    client.request(method, path, **kw)  # the one request the bucket holds (its answer does not matter)
+    first = client.request(method, path, **kw)  # the one request the bucket holds
+    assert first.status_code == 200, first.text
     return client.request(method, path, **kw)
 
 
 def test_each_family_answers_429_in_its_own_format(stack: Stack, settings_override) -> None:
     settings_override(rate_limits={"tts": (1, 1), "asr": (1, 1)})
-    with stack.client(_user("formats")) as client:
-        envelope = _twice(client, "POST", "/api/audio/tts/synthesize", json=TTS)
-        openai = _twice(client, "POST", "/v1/audio/speech",
-                        json={"model": "tts-1", "voice": "longanyang", "input": "格式测试。"})
-        seed000 = _twice(client, "POST", "/api/tts", json={"text": "格式测试。", "voice": "Cherry"})
-    with stack.client(_user("formats-asr")) as client:
-        asr = _twice(client, "POST", "/api/audio/asr/recognize", json={"model": "qwen3-asr-flash"})
-    with stack.client(_user("formats-asr-openai")) as client:
-        asr_openai = _twice(client, "POST", "/v1/audio/transcriptions", files={"file": ("a.wav", b"x")},
-                            data={"model": "whisper-1"})
+    wav64 = base64.b64encode(_wav()).decode()
+    calls = {
+        "envelope": ("POST", "/api/audio/tts/synthesize", {"json": TTS}),
+        "openai": ("POST", "/v1/audio/speech", {"json": {"model": "tts-1", "voice": "longanyang", "input": "格式。"}}),
+        "seed000": ("POST", "/api/tts", {"json": {"text": "格式测试。", "voice": "Cherry"}}),
+        "asr": ("POST", "/api/audio/asr/recognize", {"json": {"model": "qwen3-asr-flash", "audio_base64": wav64}}),
+        "asr_openai": ("POST", "/v1/audio/transcriptions", {"files": {"file": ("a.wav", _wav())},
+                                                            "data": {"model": "whisper-1"}}),
+    }
+    got = {}
+    for name, (method, path, kw) in calls.items():
+        with stack.client(_user(f"formats-{name}")) as client:  # one bucket per caller and family
+            got[name] = _twice(client, method, path, **kw)
+    envelope, openai, seed000, asr, asr_openai = (got[n] for n in calls)
     for r in (envelope, openai, seed000, asr, asr_openai):
         assert r.status_code == 429, r.text
         assert int(r.headers["Retry-After"]) >= 1

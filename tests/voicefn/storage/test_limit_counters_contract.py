@@ -95,3 +95,15 @@ async def test_spend_buckets_are_checked(store: Any) -> None:
         await store.get_spend("u1", "2026-12", "2026-11-02")
     with pytest.raises(ValueError):
         await store.add_spend("u1", "december", "2026-12-02", spent=1)
+
+
+async def test_rate_and_hold_together(store: Any) -> None:
+    day = ("u1", "2026-12", "2026-12-02")
+    assert await store.take_rate_and_hold("b", T0, 60_000, 1, *day, 500, 800, None) == (0, True)
+    # over the cap: the request is counted, nothing is held
+    assert await store.take_rate_and_hold("c", T0, 60_000, 1, *day, 500, 800, None) == (0, False)
+    assert await store.peek_rate("c") == T0 + 60_000
+    # over the rate: nothing is held either
+    wait, held = await store.take_rate_and_hold("b", T0, 60_000, 1, *day, 1, 800, None)
+    assert wait == 60_000 and held is False
+    assert (await store.get_spend("u1", "2026-12", "2026-12-02"))["day_held"] == 500

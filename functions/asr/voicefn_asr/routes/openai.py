@@ -38,7 +38,8 @@ OPENAI_MODELS = {"whisper-1": "qwen3-asr-flash", "gpt-4o-transcribe": "qwen3-asr
                      "response_format": {"type": "string", "enum": list(subtitles.FORMATS)},
                      "timestamp_granularities[]": {"type": "array", "items": {
                          "type": "string", "enum": list(subtitles.GRANULARITIES)}}}}}}}})
-async def transcriptions(request: Request, services: ServicesDep, principal: Principal = RateLimited("asr")) -> Any:
+async def transcriptions(request: Request, services: ServicesDep,
+                         principal: Principal = RateLimited("asr", with_hold=True)) -> Any:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError("INVALID_PARAMETER", "send multipart/form-data with file and model")
     form = await request.form(max_files=1, max_fields=20)

@@ -47,7 +47,7 @@ async def models() -> dict[str, Any]:
                      "language": {"type": "string"}, "enable_itn": {"type": "boolean"},
                      "context": {"type": "string"}}}}}}})
 async def recognize_route(request: Request, services: ServicesDep,
-                          principal: Principal = RateLimited("asr")) -> dict[str, Any]:
+                          principal: Principal = RateLimited("asr", with_hold=True)) -> dict[str, Any]:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=10)
         model = str(form.get("model") or "")

@@ -36,7 +36,7 @@ class TranscribeRequest(BaseModel):
 
 @router.post("/transcribe", summary="Transcribe a long audio file asynchronously")
 async def transcribe(body: TranscribeRequest, services: ServicesDep,
-                     principal: Principal = RateLimited("asr")) -> dict[str, Any]:
+                     principal: Principal = RateLimited("asr", with_hold=True)) -> dict[str, Any]:
     from voicefn.apikeys import resolve_api_key
     from voicefn.net.ssrf import require_public_url
 

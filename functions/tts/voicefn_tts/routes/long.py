@@ -18,7 +18,7 @@ router = plain_router(prefix="/api/audio/tts", tags=["tts (seed 003)"])
 @router.post("/synthesize-long",
              summary="Synthesize long text (split, concurrent, merged); async=true returns a task id")
 async def synthesize_long_route(body: SynthesizeLongRequest, services: ServicesDep,
-                                principal: Principal = RateLimited("tts")) -> dict[str, Any]:
+                                principal: Principal = RateLimited("tts", with_hold=True)) -> dict[str, Any]:
     from voicefn.tasks import create_task, principal_record
     from voicefn.tts.long import prepare_long, synthesize_long
     from voicefn_tts.jobs import TTS_LONG, submit_job

@@ -22,7 +22,8 @@ MEDIA_TYPES = {"mp3": "audio/mpeg", "opus": "audio/ogg", "wav": "audio/wav", "pc
 
 
 @router.post("/speech", summary="OpenAI-compatible text to speech (streams the audio)")
-async def speech(body: OpenAISpeechRequest, services: ServicesDep, principal: Principal = RateLimited("tts")) -> Any:
+async def speech(body: OpenAISpeechRequest, services: ServicesDep,
+                 principal: Principal = RateLimited("tts", with_hold=True)) -> Any:
     from voicefn.tts.streaming import abort_on_failure, open_stream
     from voicefn_tts.openai_speech import MAX_INPUT_CHARS, SAMPLE_RATE, to_params
 

@@ -15,7 +15,7 @@ router = plain_router(tags=["tts (seed 000)"])
 
 @router.post("/api/tts", summary="Start a Qwen TTS task (seed 000)")
 async def create_tts_task(body: Seed000TtsRequest, services: ServicesDep,
-                          principal: Principal = RateLimited("tts")) -> dict[str, Any]:
+                          principal: Principal = RateLimited("tts", with_hold=True)) -> dict[str, Any]:
     from voicefn.tasks import create_task, principal_record
     from voicefn_tts.jobs import TTS_SEED000, submit_job
     from voicefn_tts.seed000 import check_request, seed000_model

@@ -18,7 +18,7 @@ router = plain_router(prefix="/api/audio/tts", tags=["tts (seed 003)"])
 
 
 @router.post("/synthesize", summary="Synthesize text (stream=false stores the audio; stream=true streams it)")
-async def synthesize(body: SynthesizeRequest, principal: Principal = RateLimited("tts"), *,
+async def synthesize(body: SynthesizeRequest, principal: Principal = RateLimited("tts", with_hold=True), *,
                      services: ServicesDep,
                      idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Any:
     from voicefn.tts.service import TtsService

@@ -15,6 +15,7 @@ from voicefn.errors import ApiError
 from voicefn.limits.meter import Hold, current_meter
 from voicefn.limits.money import cap_micro, from_micro, to_micro
 from voicefn.limits.periods import Period, current_period
+from voicefn.limits.rate import now_ms, rate_refusal, take
 from voicefn.services import Services
 from voicefn.storage.state import StateStore
 
@@ -45,12 +46,17 @@ async def hold(services: Services, principal: Principal, estimate: Decimal, *, a
     unless a bill settles it first."""
     s = services.settings
     meter = current_meter()
+    ask = meter.take_pending_rate() if meter is not None and not meter.closed else None
     if _own_key(services, api_key) and not s.spend_cap_own_key:
         if meter is not None:
             meter.own_key = True
+        if ask is not None:
+            await take(ask)
         return
     day_cap, month_cap = cap_micro(s.spend_cap_daily), cap_micro(s.spend_cap_monthly)
     if day_cap is None and month_cap is None:
+        if ask is not None:
+            await take(ask)
         return
     period = current_period(s.spend_cap_timezone)
     amount = to_micro(estimate)
@@ -60,7 +66,16 @@ async def hold(services: Services, principal: Principal, estimate: Decimal, *, a
                 or (month_cap is not None and totals["month_spent"] + totals["month_held"] + amount > month_cap)):
             raise _refusal(services, period, day_cap, month_cap, totals, amount)
         return
-    if not await services.state.hold_spend(principal.user_id, period.month, period.day, amount, day_cap, month_cap):
+    if ask is not None:  # the deferred rate check and the hold: one store call
+        wait_ms, held = await services.state.take_rate_and_hold(
+            ask.key, now_ms(), ask.rule.interval_ms, ask.rule.burst, principal.user_id, period.month, period.day,
+            amount, day_cap, month_cap)
+        if wait_ms > 0:
+            raise rate_refusal(ask.rule, ask.family, wait_ms)
+    else:
+        held = await services.state.hold_spend(principal.user_id, period.month, period.day, amount,
+                                               day_cap, month_cap)
+    if not held:
         totals = await services.state.get_spend(principal.user_id, period.month, period.day)
         raise _refusal(services, period, day_cap, month_cap, totals, amount)
     meter.state = services.state

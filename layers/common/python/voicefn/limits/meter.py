@@ -9,6 +9,7 @@ The ASGI call spans the whole response, streaming bodies and WebSockets included
 from __future__ import annotations
 
 import contextlib
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from voicefn.auth.principal import Principal
+from voicefn.limits.rules import RateRule
 from voicefn.logging import get_logger
 
 if TYPE_CHECKING:
@@ -33,12 +35,23 @@ class Hold:
     open: bool = True
 
 
+@dataclass(frozen=True)
+class RateAsk:
+    """A rate check not made yet: the route's first spend hold makes it in the same store call."""
+
+    key: str
+    rule: RateRule
+    family: str
+    state: StateStore
+
+
 @dataclass
 class RequestMeter:
     state: StateStore | None = None
     principal: Principal | None = None
     own_key: bool = False  # this request runs on the user's own DashScope key: not capped, not counted
     holds: list[Hold] = field(default_factory=list)
+    pending_rate: RateAsk | None = None
     closed: bool = False  # the request ended (a task it started may still see this meter)
 
     def take_open_hold(self, user_id: str) -> Hold | None:
@@ -48,8 +61,16 @@ class RequestMeter:
                 return h
         return None
 
+    def take_pending_rate(self) -> RateAsk | None:
+        ask, self.pending_rate = self.pending_rate, None
+        return ask
+
     async def release(self) -> None:
         self.closed = True
+        ask = self.take_pending_rate()
+        if ask is not None:  # the route ended before any hold (bad input, say): count it now
+            with contextlib.suppress(Exception):
+                await ask.state.take_rate(ask.key, int(time.time() * 1000), ask.rule.interval_ms, ask.rule.burst)
         for h in self.holds:
             if h.open and self.state is not None:
                 h.open = False

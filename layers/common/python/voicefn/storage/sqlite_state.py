@@ -388,17 +388,21 @@ class SqliteStateStore:
     # Each is one BEGIN IMMEDIATE transaction: the write lock is taken before the read, so two
     # processes on one data dir decide one after the other.
 
+    @staticmethod
+    def _take_rate_in(db: sqlite3.Connection, key: str, now_ms: int, interval_ms: int, burst: int) -> int:
+        r = db.execute("SELECT tat FROM rates WHERE key = ?", (key,)).fetchone()
+        tat = max(int(r["tat"]) if r else now_ms, now_ms) + interval_ms
+        wait = tat - now_ms - interval_ms * burst
+        if wait > 0:
+            return wait
+        db.execute("INSERT INTO rates (key, tat) VALUES (?, ?)"
+                   " ON CONFLICT(key) DO UPDATE SET tat = excluded.tat", (key, tat))
+        return 0
+
     async def take_rate(self, key: str, now_ms: int, interval_ms: int, burst: int) -> int:
         def _take() -> int:
             with self._transaction() as db:
-                r = db.execute("SELECT tat FROM rates WHERE key = ?", (key,)).fetchone()
-                tat = max(int(r["tat"]) if r else now_ms, now_ms) + interval_ms
-                wait = tat - now_ms - interval_ms * burst
-                if wait > 0:
-                    return wait
-                db.execute("INSERT INTO rates (key, tat) VALUES (?, ?)"
-                           " ON CONFLICT(key) DO UPDATE SET tat = excluded.tat", (key, tat))
-                return 0
+                return self._take_rate_in(db, key, now_ms, interval_ms, burst)
 
         return await self._run(_take)
 
@@ -416,23 +420,41 @@ class SqliteStateStore:
                        " ON CONFLICT(user_id, bucket) DO UPDATE SET spent = spent + excluded.spent,"
                        " held = held + excluded.held", (user_id, bucket, spent, held))
 
+    def _hold_in(self, db: sqlite3.Connection, user_id: str, month: str, day: str, amount: int,
+                 day_cap: int | None, month_cap: int | None) -> bool:
+        for bucket, cap in ((day, day_cap), (month, month_cap)):
+            if cap is None:
+                continue
+            r = db.execute("SELECT spent + held AS used FROM spend WHERE user_id = ? AND bucket = ?",
+                           (user_id, bucket)).fetchone()
+            if (int(r["used"]) if r else 0) + amount > cap:
+                return False
+        self._add_spend_rows(db, user_id, (day, month), amount, 0)
+        return True
+
     async def hold_spend(self, user_id: str, month: str, day: str, amount: int,
                          day_cap: int | None, month_cap: int | None) -> bool:
         records.check_spend_buckets(month, day)
 
         def _hold() -> bool:
             with self._transaction() as db:
-                for bucket, cap in ((day, day_cap), (month, month_cap)):
-                    if cap is None:
-                        continue
-                    r = db.execute("SELECT spent + held AS used FROM spend WHERE user_id = ? AND bucket = ?",
-                                   (user_id, bucket)).fetchone()
-                    if (int(r["used"]) if r else 0) + amount > cap:
-                        return False
-                self._add_spend_rows(db, user_id, (day, month), amount, 0)
-                return True
+                return self._hold_in(db, user_id, month, day, amount, day_cap, month_cap)
 
         return await self._run(_hold)
+
+    async def take_rate_and_hold(self, key: str, now_ms: int, interval_ms: int, burst: int, user_id: str,
+                                 month: str, day: str, amount: int, day_cap: int | None,
+                                 month_cap: int | None) -> tuple[int, bool]:
+        records.check_spend_buckets(month, day)
+
+        def _both() -> tuple[int, bool]:
+            with self._transaction() as db:
+                wait = self._take_rate_in(db, key, now_ms, interval_ms, burst)
+                if wait > 0:
+                    return wait, False
+                return 0, self._hold_in(db, user_id, month, day, amount, day_cap, month_cap)
+
+        return await self._run(_both)
 
     async def add_spend(self, user_id: str, month: str, day: str, *, held: int = 0, spent: int = 0) -> None:
         records.check_spend_buckets(month, day)

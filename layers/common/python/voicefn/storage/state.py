@@ -127,6 +127,14 @@ class StateStore(Protocol):
         together (they may refuse each other)."""
         ...
 
+    async def take_rate_and_hold(self, key: str, now_ms: int, interval_ms: int, burst: int, user_id: str,
+                                 month: str, day: str, amount: int, day_cap: int | None,
+                                 month_cap: int | None) -> tuple[int, bool]:
+        """:meth:`take_rate`, then, if admitted, :meth:`hold_spend`: (wait_ms, held). One store
+        round trip where the store can (SQLite: one transaction); a refused hold still counts
+        the request."""
+        ...
+
     async def add_spend(self, user_id: str, month: str, day: str, *, held: int = 0, spent: int = 0) -> None:
         """Add (or, negative, take away) ``held`` and ``spent`` on day and month, atomically."""
         ...

@@ -665,6 +665,15 @@ class TablestoreStateStore:
 
         return await self._run(_hold)
 
+    async def take_rate_and_hold(self, key: str, now_ms: int, interval_ms: int, burst: int, user_id: str,
+                                 month: str, day: str, amount: int, day_cap: int | None,
+                                 month_cap: int | None) -> tuple[int, bool]:
+        """The two in turn (Tablestore has no transaction across these rows here)."""
+        wait = await self.take_rate(key, now_ms, interval_ms, burst)
+        if wait > 0:
+            return wait, False
+        return 0, await self.hold_spend(user_id, month, day, amount, day_cap, month_cap)
+
     async def add_spend(self, user_id: str, month: str, day: str, *, held: int = 0, spent: int = 0) -> None:
         records.check_spend_buckets(month, day)
         await self._run(self._increment_spend, user_id, month, day, held, spent)
