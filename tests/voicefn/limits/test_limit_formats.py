@@ -175,3 +175,18 @@ def test_usage_reports_spend_caps_and_the_rate_budget(stack: Stack, settings_ove
     assert data["rate_limits"]["tts"] == {"per_minute": 30, "burst": 10, "remaining": 9,
                                           "full_in_s": pytest.approx(2.0, abs=0.5)}
     assert data["rate_limits"]["asr"]["per_minute"] is None  # off in this test
+
+
+def test_a_service_key_carries_its_own_limit(stack: Stack, settings_override) -> None:
+    settings_override(service_keys={"sk-crm-service-key": "crm"}, service_rate_limits={"crm": (1, 1)},
+                      rate_limits={"tts": (100, 100)})
+    user = _user("served")
+    service = {"Authorization": "Bearer sk-crm-service-key", "X-Voicefn-User": user}
+    with httpx.Client(base_url=stack.base_url, headers=service, timeout=60) as crm:
+        first = crm.post("/api/audio/tts/synthesize", json={**TTS, "text": "服务密钥一。"})
+        second = crm.post("/api/audio/tts/synthesize", json={**TTS, "text": "服务密钥二。"})
+    with stack.client(user) as own:  # the user's own calls count apart, under the family's limit
+        mine = own.post("/api/audio/tts/synthesize", json={**TTS, "text": "自己的调用。"})
+    assert first.status_code == 200, first.text
+    assert second.status_code == 429 and "at most 1 tts requests per minute" in second.json()["message"]
+    assert mine.status_code == 200
