@@ -8,6 +8,7 @@ the estimate while it ran, so a task can pass a cap by at most its own bill.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from decimal import Decimal
 
 from voicefn.auth.principal import Principal
@@ -66,20 +67,24 @@ async def hold(services: Services, principal: Principal, estimate: Decimal, *, a
                 or (month_cap is not None and totals["month_spent"] + totals["month_held"] + amount > month_cap)):
             raise _refusal(services, period, day_cap, month_cap, totals, amount)
         return
+    state = services.state
     if ask is not None:  # the deferred rate check and the hold: one store call
-        wait_ms, held = await services.state.take_rate_and_hold(
-            ask.key, now_ms(), ask.rule.interval_ms, ask.rule.burst, principal.user_id, period.month, period.day,
-            amount, day_cap, month_cap)
-        if wait_ms > 0:
-            raise rate_refusal(ask.rule, ask.family, wait_ms)
+        call = state.take_rate_and_hold(ask.key, now_ms(), ask.rule.interval_ms, ask.rule.burst, principal.user_id,
+                                        period.month, period.day, amount, day_cap, month_cap)
     else:
-        held = await services.state.hold_spend(principal.user_id, period.month, period.day, amount,
-                                               day_cap, month_cap)
+        call = _held_only(state.hold_spend(principal.user_id, period.month, period.day, amount, day_cap, month_cap))
+    meter.state = state
+    wait_ms, held = await meter.track(call, Hold(principal.user_id, period.month, period.day, amount, open=False,
+                                               resolved=False))
+    if wait_ms > 0 and ask is not None:
+        raise rate_refusal(ask.rule, ask.family, wait_ms)
     if not held:
-        totals = await services.state.get_spend(principal.user_id, period.month, period.day)
+        totals = await state.get_spend(principal.user_id, period.month, period.day)
         raise _refusal(services, period, day_cap, month_cap, totals, amount)
-    meter.state = services.state
-    meter.holds.append(Hold(principal.user_id, period.month, period.day, amount))
+
+
+async def _held_only(call: Awaitable[bool]) -> tuple[int, bool]:
+    return 0, await call
 
 
 async def settle_bill(state: StateStore, user_id: str, bill: Decimal | str,

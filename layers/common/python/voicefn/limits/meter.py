@@ -8,11 +8,13 @@ The ASGI call spans the whole response, streaming bodies and WebSockets included
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -32,7 +34,8 @@ class Hold:
     month: str
     day: str
     amount: int  # micro-units
-    open: bool = True
+    open: bool = True  # held and not yet settled or released
+    resolved: bool = True  # False while the store call that holds it runs
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class RequestMeter:
     own_key: bool = False  # this request runs on the user's own DashScope key: not capped, not counted
     holds: list[Hold] = field(default_factory=list)
     pending_rate: RateAsk | None = None
+    _calls: list[tuple[asyncio.Future[tuple[int, bool]], Hold]] = field(default_factory=list)
     closed: bool = False  # the request ended (a task it started may still see this meter)
 
     def take_open_hold(self, user_id: str) -> Hold | None:
@@ -61,12 +65,27 @@ class RequestMeter:
                 return h
         return None
 
+    async def track(self, call: Coroutine[Any, Any, tuple[int, bool]], hold: Hold) -> tuple[int, bool]:
+        """Run a store call that may hold ``hold`` ((wait_ms, held) back). Shielded: if the request
+        is cancelled meanwhile (a client gone), the call still finishes and :meth:`release` gives
+        back what it held, so no hold outlives its request."""
+        self.holds.append(hold)
+        task = asyncio.ensure_future(call)
+        self._calls.append((task, hold))
+        result = await asyncio.shield(task)
+        hold.open, hold.resolved = result[1], True
+        return result
+
     def take_pending_rate(self) -> RateAsk | None:
         ask, self.pending_rate = self.pending_rate, None
         return ask
 
     async def release(self) -> None:
         self.closed = True
+        for task, hold in self._calls:
+            if not hold.resolved:  # its store call outlived a cancelled request: see what it did
+                with contextlib.suppress(Exception):
+                    hold.open, hold.resolved = (await task)[1], True
         ask = self.take_pending_rate()
         if ask is not None:  # the route ended before any hold (bad input, say): count it now
             with contextlib.suppress(Exception):
