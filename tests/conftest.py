@@ -24,7 +24,8 @@ def stack() -> Iterator[Stack]:
         data_dir = Path(tempfile.mkdtemp(prefix="voicefn-test-"))
         port = free_port()
         settings = replace(local_settings("127.0.0.1", port, data_dir, engine="deterministic"),
-                           upstream_retry_budget_s=5.0)
+                           upstream_retry_budget_s=5.0,
+                           rate_limits={})  # tests are no flood; tests/voicefn/limits set their own limits
     services = Services(settings)
     app = build_local_app(load_manifest(), services=services)
     handle = run_in_thread(app, port=port)

@@ -145,8 +145,10 @@ def reload_settings() -> None:
 class ServeProcess:
     """`voicefn serve` as a user runs it: its own process, data dir and port (restartable)."""
 
-    def __init__(self, data_dir: Path, *, engine: str = "deterministic", port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, *, engine: str = "deterministic", port: int | None = None,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.extra_env = dict(extra_env or {})
         self.engine = engine
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -158,7 +160,8 @@ class ServeProcess:
 
     @property
     def env(self) -> dict[str, str]:
-        return {k: v for k, v in os.environ.items() if not k.startswith(("VOICEFN_", "DASHSCOPE_"))}
+        return {**{k: v for k, v in os.environ.items() if not k.startswith(("VOICEFN_", "DASHSCOPE_"))},
+                **self.extra_env}
 
     def start(self, timeout_s: float = 60.0) -> "ServeProcess":
         self.proc = subprocess.Popen(

@@ -35,6 +35,13 @@ async def history(principal: PrincipalDep, services: ServicesDep,
                "page_size": page_size})
 
 
+@router.get("/usage", summary="Your spend today and this month, the caps, and the request-rate budget left")
+async def get_usage(principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
+    from voicefn.limits.usage import usage
+
+    return ok(await usage(services, principal))
+
+
 @router.get("/settings/api-key", summary="Whether you have a DashScope API key configured (never the key)")
 async def get_api_key(principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     return ok(await key_status(principal, services))

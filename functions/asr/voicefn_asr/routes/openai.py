@@ -16,7 +16,9 @@ from voicefn.asr.intake import MAX_SYNC_BYTES, inspect
 from voicefn.asr.recognize import SYNC_MODELS, check_context, recognize
 from voicefn.asr.timed import transcribe_now
 from voicefn.errors import ApiError
-from voicefn.web.deps import PrincipalDep, ServicesDep
+from voicefn.auth.principal import Principal
+from voicefn.limits.deps import RateLimited
+from voicefn.web.deps import ServicesDep
 from voicefn_asr import subtitles
 from voicefn_asr.forms import read_upload
 from voicefn.web.routing import plain_router
@@ -36,7 +38,8 @@ OPENAI_MODELS = {"whisper-1": "qwen3-asr-flash", "gpt-4o-transcribe": "qwen3-asr
                      "response_format": {"type": "string", "enum": list(subtitles.FORMATS)},
                      "timestamp_granularities[]": {"type": "array", "items": {
                          "type": "string", "enum": list(subtitles.GRANULARITIES)}}}}}}}})
-async def transcriptions(request: Request, principal: PrincipalDep, services: ServicesDep) -> Any:
+async def transcriptions(request: Request, services: ServicesDep,
+                         principal: Principal = RateLimited("asr", with_hold=True)) -> Any:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError("INVALID_PARAMETER", "send multipart/form-data with file and model")
     form = await request.form(max_files=1, max_fields=20)

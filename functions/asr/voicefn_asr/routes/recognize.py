@@ -13,7 +13,9 @@ from voicefn.asr.transcription import redact_url
 from voicefn.catalog.models import asr_models
 from voicefn.errors import ApiError
 from voicefn.web.app import ok
-from voicefn.web.deps import PrincipalDep, ServicesDep
+from voicefn.auth.principal import Principal
+from voicefn.limits.deps import RateLimited
+from voicefn.web.deps import ServicesDep
 from voicefn_asr.forms import form_bool, read_upload
 from voicefn.web.routing import plain_router
 
@@ -44,7 +46,8 @@ async def models() -> dict[str, Any]:
                      "model": {"type": "string"}, "file": {"type": "string", "format": "binary"},
                      "language": {"type": "string"}, "enable_itn": {"type": "boolean"},
                      "context": {"type": "string"}}}}}}})
-async def recognize_route(request: Request, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
+async def recognize_route(request: Request, services: ServicesDep,
+                          principal: Principal = RateLimited("asr", with_hold=True)) -> dict[str, Any]:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=10)
         model = str(form.get("model") or "")

@@ -7,7 +7,12 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from voicefn.asr.transcription import check_file_url, check_model, create_transcription, public_transcription, refresh
+from decimal import Decimal
+
+from voicefn.auth.principal import Principal
+from voicefn.limits.deps import RateLimited
 from voicefn.errors import ApiError
+from voicefn.limits.ledger import hold
 from voicefn.tasks import owned_task
 from voicefn.web.app import ok
 from voicefn.web.deps import PrincipalDep, ServicesDep
@@ -30,7 +35,8 @@ class TranscribeRequest(BaseModel):
 
 
 @router.post("/transcribe", summary="Transcribe a long audio file asynchronously")
-async def transcribe(body: TranscribeRequest, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
+async def transcribe(body: TranscribeRequest, services: ServicesDep,
+                     principal: Principal = RateLimited("asr", with_hold=True)) -> dict[str, Any]:
     from voicefn.apikeys import resolve_api_key
     from voicefn.net.ssrf import require_public_url
 
@@ -40,7 +46,9 @@ async def transcribe(body: TranscribeRequest, principal: PrincipalDep, services:
     source = await check_file_url(services, body.file_url, principal.user_id)
     if body.callback_url is not None:
         await require_public_url(body.callback_url, param="callback_url")
-    await resolve_api_key(principal, services)  # NO_API_KEY now, not in the background
+    api_key = await resolve_api_key(principal, services)  # NO_API_KEY now, not in the background
+    # the duration is unknown until transcribed: refused only once a cap is reached
+    await hold(services, principal, Decimal(0), api_key=api_key)
     task = await create_transcription(services, principal, model=body.model, source=source, language=body.language,
                                       enable_itn=body.enable_itn, channel_id=body.channel_id,
                                       callback_url=body.callback_url)

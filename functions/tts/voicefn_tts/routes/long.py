@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 
+from voicefn.auth.principal import Principal
+from voicefn.limits.deps import RateLimited
 from voicefn.web.app import ok
 from voicefn.web.deps import PrincipalDep, ServicesDep
 from voicefn.web.routing import plain_router
@@ -15,8 +17,8 @@ router = plain_router(prefix="/api/audio/tts", tags=["tts (seed 003)"])
 
 @router.post("/synthesize-long",
              summary="Synthesize long text (split, concurrent, merged); async=true returns a task id")
-async def synthesize_long_route(body: SynthesizeLongRequest,
-                                principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
+async def synthesize_long_route(body: SynthesizeLongRequest, services: ServicesDep,
+                                principal: Principal = RateLimited("tts", with_hold=True)) -> dict[str, Any]:
     from voicefn.tasks import create_task, principal_record
     from voicefn.tts.long import prepare_long, synthesize_long
     from voicefn_tts.jobs import TTS_LONG, submit_job

@@ -9,7 +9,9 @@ from typing import Any, AsyncIterator
 
 from fastapi.responses import Response, StreamingResponse
 
-from voicefn.web.deps import PrincipalDep, ServicesDep
+from voicefn.auth.principal import Principal
+from voicefn.limits.deps import RateLimited
+from voicefn.web.deps import ServicesDep
 from voicefn.web.routing import plain_router
 from voicefn_tts.schemas import OpenAISpeechRequest
 
@@ -20,7 +22,8 @@ MEDIA_TYPES = {"mp3": "audio/mpeg", "opus": "audio/ogg", "wav": "audio/wav", "pc
 
 
 @router.post("/speech", summary="OpenAI-compatible text to speech (streams the audio)")
-async def speech(body: OpenAISpeechRequest, principal: PrincipalDep, services: ServicesDep) -> Any:
+async def speech(body: OpenAISpeechRequest, services: ServicesDep,
+                 principal: Principal = RateLimited("tts", with_hold=True)) -> Any:
     from voicefn.tts.streaming import abort_on_failure, open_stream
     from voicefn_tts.openai_speech import MAX_INPUT_CHARS, SAMPLE_RATE, to_params
 

@@ -64,6 +64,9 @@ async def tts_stream(ws: WebSocket, services: ServicesDep) -> None:
     live: LiveSynthesis | None = None
     try:
         principal = principal_from_websocket(ws)
+        from voicefn.limits.rate import check_rate
+
+        await check_rate(services, principal, "tts")  # after accept: refused with an error frame
         settings = _settings_from_query(ws)
         api_key = await TtsService(services).prepare_live(principal, settings)
         live = LiveSynthesis(services, principal, settings, api_key,

@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import Header
 from fastapi.responses import StreamingResponse
 
+from voicefn.auth.principal import Principal
+from voicefn.limits.deps import RateLimited
 from voicefn.web.app import ok
-from voicefn.web.deps import PrincipalDep, ServicesDep
+from voicefn.web.deps import ServicesDep
 from voicefn.web.routing import plain_router
 from voicefn_tts.schemas import SynthesizeRequest
 
@@ -16,7 +18,8 @@ router = plain_router(prefix="/api/audio/tts", tags=["tts (seed 003)"])
 
 
 @router.post("/synthesize", summary="Synthesize text (stream=false stores the audio; stream=true streams it)")
-async def synthesize(body: SynthesizeRequest, principal: PrincipalDep, services: ServicesDep,
+async def synthesize(body: SynthesizeRequest, principal: Principal = RateLimited("tts", with_hold=True), *,
+                     services: ServicesDep,
                      idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Any:
     from voicefn.tts.service import TtsService
     from voicefn.tts.streaming import abort_on_failure, open_stream

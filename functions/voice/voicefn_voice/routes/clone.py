@@ -19,6 +19,7 @@ from voicefn.voice.rules import (
 )
 from voicefn.voice.sample import Sample, check_sample, sample_from_url
 from voicefn.web.app import ok
+from voicefn.limits.deps import RateLimited
 from voicefn.web.deps import PrincipalDep, ServicesDep
 from voicefn.web.forms import read_upload
 from voicefn.web.routing import plain_router
@@ -83,7 +84,8 @@ async def system(model: Optional[str] = Query(None), category: Optional[str] = Q
                                                         "target_model": {"type": "string", "enum": list(CLONE_MODELS)},
                                                         "prefix": {"type": "string"}, "file": _FILE_FORM,
                                                         "language_hints": {"type": "string"}}}}}}})
-async def create(request: Request, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
+async def create(request: Request, services: ServicesDep,
+                 principal: Principal = RateLimited("voice")) -> dict[str, Any]:
     if _is_multipart(request):
         form = await request.form(max_files=1, max_fields=10)
         target_model = check_target_model(form.get("target_model"))
@@ -129,7 +131,8 @@ async def get_voice(voice_id: str, principal: PrincipalDep, services: ServicesDe
                 "application/json": {"schema": UpdateJson.model_json_schema()},
                 "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
                                                    "properties": {"file": _FILE_FORM}}}}}})
-async def update(voice_id: str, request: Request, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
+async def update(voice_id: str, request: Request, services: ServicesDep,
+                 principal: Principal = RateLimited("voice")) -> dict[str, Any]:
     voice = await owned_voice(services, principal, voice_id)
     if _is_multipart(request):
         form = await request.form(max_files=1, max_fields=10)
@@ -142,6 +145,7 @@ async def update(voice_id: str, request: Request, principal: PrincipalDep, servi
 
 
 @router.delete("/{voice_id}", summary="Delete a voice: at DashScope, here, and its stored audio")
-async def delete(voice_id: str, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
+async def delete(voice_id: str, services: ServicesDep,
+                 principal: Principal = RateLimited("voice")) -> dict[str, Any]:
     await delete_voice(services, await owned_voice(services, principal, voice_id))
     return ok(None)

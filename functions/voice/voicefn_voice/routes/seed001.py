@@ -18,6 +18,7 @@ from voicefn.voice.preview import make_preview, preview_url, want_preview
 from voicefn.voice.rules import CLONE_MODELS, check_prefix, check_target_model
 from voicefn.voice.sample import sample_from_object
 from voicefn.web.app import ok
+from voicefn.limits.deps import RateLimited
 from voicefn.web.deps import PrincipalDep, ServicesDep
 from voicefn.web.routing import plain_router
 from voicefn_voice.jobs import watch_voice
@@ -117,7 +118,8 @@ async def _wait_deployed(services: Services, voice: Voice) -> Voice:
 
 @router.post("/create_voice", summary="Clone a voice from your uploaded file, wait for it, and make a preview",
              description=CREATE_DESCRIPTION, responses=_example({**_EXAMPLE_VOICE, "record_id": 7}))
-async def create_voice(body: CreateVoiceBody, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
+async def create_voice(body: CreateVoiceBody, services: ServicesDep,
+                 principal: Principal = RateLimited("voice")) -> dict[str, Any]:
     target_model, prefix = check_target_model(body.target_model), check_prefix(body.prefix)
     key = await _sample_key(services, principal, body.audio_file_id)
     sample = await sample_from_object(services, key)

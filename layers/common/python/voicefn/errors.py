@@ -29,6 +29,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "METHOD_NOT_ALLOWED": 405,
     "PAYLOAD_TOO_LARGE": 413,
     "RATE_LIMITED": 429,
+    "SPEND_CAP_EXCEEDED": 429,  # not in seed 003: the user's daily/monthly spend cap (README)
     "INTERNAL_ERROR": 500,
     "UPSTREAM_ERROR": 502,
     "SERVICE_UNAVAILABLE": 503,
@@ -45,7 +46,11 @@ _SEED000_CODE = {
     "UNAUTHORIZED": "InvalidApiKey",
     "NO_API_KEY": "InvalidApiKey",
     "RATE_LIMITED": "QuotaExceeded",
+    "SPEND_CAP_EXCEEDED": "QuotaExceeded",
 }
+
+# OpenAI's own codes where ours differ (its 429s: rate_limit_exceeded, insufficient_quota).
+_OPENAI_CODE = {"RATE_LIMITED": "rate_limit_exceeded", "SPEND_CAP_EXCEEDED": "insufficient_quota"}
 
 
 class ApiError(Exception):
@@ -72,7 +77,10 @@ def envelope_body(err: ApiError) -> dict[str, Any]:
 def openai_body(err: ApiError) -> dict[str, Any]:
     """OpenAI: ``{"error": {message, type, param, code}}``."""
     etype = _OPENAI_TYPE.get(err.status, "server_error" if err.status >= 500 else "invalid_request_error")
-    return {"error": {"message": err.message, "type": etype, "param": err.param, "code": err.code.lower()}}
+    if err.code == "SPEND_CAP_EXCEEDED":
+        etype = "insufficient_quota"
+    code = _OPENAI_CODE.get(err.code, err.code.lower())
+    return {"error": {"message": err.message, "type": etype, "param": err.param, "code": code}}
 
 
 def seed000_body(err: ApiError) -> dict[str, Any]:

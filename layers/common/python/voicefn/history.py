@@ -48,7 +48,11 @@ async def record_history(state: StateStore, user_id: str, *, type: str, model: s
         from voicefn.storage.owners import grant
 
         await grant(state, output_key, user_id)
-    return await state.add_history(user_id, row, idempotency_key=idempotency_key)
+    record_id = await state.add_history(user_id, row, idempotency_key=idempotency_key)
+    from voicefn.limits.ledger import settle_bill
+
+    await settle_bill(state, user_id, bill, idempotency_key)  # the spend caps' ledger
+    return record_id
 
 
 def public_item(row: dict[str, Any], objects: ObjectStore) -> dict[str, Any]:

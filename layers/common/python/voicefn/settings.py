@@ -97,6 +97,61 @@ class _Env:
             keys[key] = service
         return keys
 
+    def rates(self, name: str, default: str = "") -> dict[str, tuple[int, int]]:
+        """``tts=60/30,asr=20`` -> {name: (per minute, burst)}; burst defaults to the per-minute
+        figure; ``0`` turns the limit off. ``default`` entries apply where the variable names none."""
+        rules: dict[str, tuple[int, int]] = {}
+        for source in (default, self.text(name) or ""):
+            for item in source.split(","):
+                if not item.strip():
+                    continue
+                key, sep, value = item.strip().partition("=")
+                per_min, _, burst = value.partition("/")
+                try:
+                    rate = int(per_min)
+                    rule = (rate, int(burst) if burst else rate)
+                except ValueError:
+                    rule = (-1, -1)
+                if not (sep and key.strip()) or min(rule) < 0 or (rule[0] > 0 and rule[1] < 1):
+                    raise SettingsError(name, item, "comma-separated name=per_minute[/burst] (whole numbers)")
+                rules[key.strip()] = rule
+        return rules
+
+    def money(self, name: str, default: str) -> str:
+        from decimal import Decimal, InvalidOperation
+
+        raw = (self.text(name, default) or default).strip()
+        try:
+            ok = Decimal(raw).is_finite() and Decimal(raw) >= 0
+        except InvalidOperation:
+            ok = False
+        if not ok:
+            raise SettingsError(name, raw, "an amount of money >= 0 such as 10 or 0.5 (0 = no cap)")
+        return raw
+
+    def timezone(self, name: str, default: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        raw = (self.text(name, default) or default).strip()
+        try:
+            ZoneInfo(raw)
+        except (ValueError, KeyError, OSError):
+            raise SettingsError(name, raw, "an IANA time zone such as UTC or Asia/Shanghai") from None
+        return raw
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        value = raw.strip().lower()
+        if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise SettingsError(name, raw, "true or false")
+        return value in ("1", "true", "yes", "on")
+
+
+# request-rate limits per route family (voicefn.limits): per minute / burst
+DEFAULT_RATE_LIMITS = "tts=60/30,asr=60/30,voice=20/10,chat=60/30"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -164,6 +219,13 @@ class Settings:
     voice_user_limit: int = 20
     voice_deploy_deadline_s: float = 600.0
     voice_create_wait_s: float = 45.0
+    # per-user limits (voicefn.limits, README "Rate limits and spend caps")
+    rate_limits: dict[str, tuple[int, int]] = field(default_factory=dict)  # family -> (per min, burst)
+    service_rate_limits: dict[str, tuple[int, int]] = field(default_factory=dict)  # service -> ...
+    spend_cap_daily: str = "10"  # decimal money, catalog currency; "0" = no cap
+    spend_cap_monthly: str = "100"
+    spend_cap_timezone: str = "UTC"  # where days and months of the caps begin
+    spend_cap_own_key: bool = False  # also cap calls made on the user's own DashScope key
 
     # the embedded DashScope's engines (local runtime only; None = its own default)
     emulator_engine: str | None = None
@@ -258,6 +320,12 @@ def load_settings(environ: Mapping[str, str] | None = None, *,
         voice_user_limit=env.whole("VOICEFN_VOICE_USER_LIMIT", 20, minimum=0),
         voice_deploy_deadline_s=env.number("VOICEFN_VOICE_DEPLOY_DEADLINE_S", 600.0, minimum=1.0),
         voice_create_wait_s=env.number("VOICEFN_VOICE_CREATE_WAIT_S", 45.0, minimum=0.0),
+        rate_limits=env.rates("VOICEFN_RATE_LIMITS", DEFAULT_RATE_LIMITS),
+        service_rate_limits=env.rates("VOICEFN_SERVICE_RATE_LIMITS"),
+        spend_cap_daily=env.money("VOICEFN_SPEND_CAP_DAILY", "10"),
+        spend_cap_monthly=env.money("VOICEFN_SPEND_CAP_MONTHLY", "100"),
+        spend_cap_timezone=env.timezone("VOICEFN_SPEND_CAP_TIMEZONE", "UTC"),
+        spend_cap_own_key=env.flag("VOICEFN_SPEND_CAP_OWN_KEY", False),
     )
 
 

@@ -12,6 +12,7 @@ from voicefn.billing import asr_bill, billable_seconds, format_money
 from voicefn.dashscope.errors import UpstreamError, to_api_error
 from voicefn.errors import ApiError
 from voicefn.history import record_history
+from voicefn.limits.ledger import hold
 from voicefn.services import Services
 
 SYNC_MODELS = ("qwen3-asr-flash", "qwen-audio-asr")
@@ -50,6 +51,7 @@ async def recognize(services: Services, principal: Principal, *, model: str, aud
                     source: dict[str, Any] | None = None) -> Recognition:
     """Call upstream with the audio inlined (so DashScope never fetches a URL on our behalf)."""
     api_key = await resolve_api_key(principal, services)
+    await hold(services, principal, asr_bill(model, audio.duration), api_key=api_key)  # spend caps
     try:
         result = await services.dashscope.recognize(api_key=api_key, model=model, audio=audio.data_uri(),
                                                     language=language, enable_itn=enable_itn, context=context)

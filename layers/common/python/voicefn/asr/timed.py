@@ -80,6 +80,9 @@ async def transcribe_now(services: Services, principal: Principal, audio: Audio,
     budget = wait_budget(services) if wait_s is None else wait_s
     deadline = time.monotonic() + budget
     api_key = await resolve_api_key(principal, services)
+    from voicefn.limits.ledger import hold
+
+    await hold(services, principal, asr_bill(TIMED_MODEL, audio.duration), api_key=api_key)  # spend caps
     key = f"{KEY_PREFIX}/{utc_now()[:10].replace('-', '')}/{uuid.uuid4().hex}.{audio.format}"
     await services.objects.put(key, audio.data)
     await grant(services.state, key, principal.user_id)

@@ -148,3 +148,13 @@ def merge_fields(row: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str
         else:
             merged[name] = value
     return merged
+
+
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+def check_spend_buckets(month: str, day: str) -> None:
+    """``month`` is ``YYYY-MM`` and ``day`` a ``YYYY-MM-DD`` inside it (the spend ledger's rows)."""
+    if not _MONTH.match(month) or not re.fullmatch(r"\d{2}", day[len(month) + 1:]) or \
+            not day.startswith(month + "-"):
+        raise ValueError(f"spend buckets must be YYYY-MM and a YYYY-MM-DD in it, not {month!r}, {day!r}")

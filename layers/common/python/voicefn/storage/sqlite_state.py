@@ -61,6 +61,17 @@ CREATE TABLE IF NOT EXISTS events (
     outcome TEXT,
     outcome_at TEXT
 );
+CREATE TABLE IF NOT EXISTS rates (
+    key TEXT PRIMARY KEY,
+    tat INTEGER NOT NULL            -- GCRA theoretical arrival time, epoch ms
+);
+CREATE TABLE IF NOT EXISTS spend (
+    user_id TEXT NOT NULL,
+    bucket TEXT NOT NULL,           -- YYYY-MM (month) or YYYY-MM-DD (day)
+    spent INTEGER NOT NULL DEFAULT 0,
+    held INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, bucket)
+);
 CREATE TABLE IF NOT EXISTS cache (
     cache_key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
@@ -402,3 +413,98 @@ class SqliteStateStore:
                                (cache_key, dumps(value), records.now_iso()))
 
         await self._run(_put)
+
+    # -- limits -----------------------------------------------------------------------------
+    # Each is one BEGIN IMMEDIATE transaction: the write lock is taken before the read, so two
+    # processes on one data dir decide one after the other.
+
+    @staticmethod
+    def _take_rate_in(db: sqlite3.Connection, key: str, now_ms: int, interval_ms: int, burst: int) -> int:
+        r = db.execute("SELECT tat FROM rates WHERE key = ?", (key,)).fetchone()
+        tat = max(int(r["tat"]) if r else now_ms, now_ms) + interval_ms
+        wait = tat - now_ms - interval_ms * burst
+        if wait > 0:
+            return wait
+        db.execute("INSERT INTO rates (key, tat) VALUES (?, ?)"
+                   " ON CONFLICT(key) DO UPDATE SET tat = excluded.tat", (key, tat))
+        return 0
+
+    async def take_rate(self, key: str, now_ms: int, interval_ms: int, burst: int) -> int:
+        def _take() -> int:
+            with self._transaction() as db:
+                return self._take_rate_in(db, key, now_ms, interval_ms, burst)
+
+        return await self._run(_take)
+
+    async def peek_rate(self, key: str) -> int | None:
+        def _peek() -> int | None:
+            r = self._conn.execute("SELECT tat FROM rates WHERE key = ?", (key,)).fetchone()
+            return int(r["tat"]) if r else None
+
+        return await self._run(_peek)
+
+    def _add_spend_rows(self, db: sqlite3.Connection, user_id: str, buckets: tuple[str, str],
+                        held: int, spent: int) -> None:
+        for bucket in buckets:
+            db.execute("INSERT INTO spend (user_id, bucket, spent, held) VALUES (?, ?, ?, ?)"
+                       " ON CONFLICT(user_id, bucket) DO UPDATE SET spent = spent + excluded.spent,"
+                       " held = held + excluded.held", (user_id, bucket, spent, held))
+
+    def _hold_in(self, db: sqlite3.Connection, user_id: str, month: str, day: str, amount: int,
+                 day_cap: int | None, month_cap: int | None) -> bool:
+        for bucket, cap in ((day, day_cap), (month, month_cap)):
+            if cap is None:
+                continue
+            r = db.execute("SELECT spent + held AS used FROM spend WHERE user_id = ? AND bucket = ?",
+                           (user_id, bucket)).fetchone()
+            if (int(r["used"]) if r else 0) + amount > cap:
+                return False
+        self._add_spend_rows(db, user_id, (day, month), amount, 0)
+        return True
+
+    async def hold_spend(self, user_id: str, month: str, day: str, amount: int,
+                         day_cap: int | None, month_cap: int | None) -> bool:
+        records.check_spend_buckets(month, day)
+
+        def _hold() -> bool:
+            with self._transaction() as db:
+                return self._hold_in(db, user_id, month, day, amount, day_cap, month_cap)
+
+        return await self._run(_hold)
+
+    async def take_rate_and_hold(self, key: str, now_ms: int, interval_ms: int, burst: int, user_id: str,
+                                 month: str, day: str, amount: int, day_cap: int | None,
+                                 month_cap: int | None) -> tuple[int, bool]:
+        records.check_spend_buckets(month, day)
+
+        def _both() -> tuple[int, bool]:
+            with self._transaction() as db:
+                wait = self._take_rate_in(db, key, now_ms, interval_ms, burst)
+                if wait > 0:
+                    return wait, False
+                return 0, self._hold_in(db, user_id, month, day, amount, day_cap, month_cap)
+
+        return await self._run(_both)
+
+    async def add_spend(self, user_id: str, month: str, day: str, *, held: int = 0, spent: int = 0) -> None:
+        records.check_spend_buckets(month, day)
+
+        def _add() -> None:
+            with self._transaction() as db:
+                self._add_spend_rows(db, user_id, (day, month), held, spent)
+
+        await self._run(_add)
+
+    async def get_spend(self, user_id: str, month: str, day: str) -> dict[str, int]:
+        records.check_spend_buckets(month, day)
+
+        def _get() -> dict[str, int]:
+            out = {"day_spent": 0, "day_held": 0, "month_spent": 0, "month_held": 0}
+            for prefix, bucket in (("day", day), ("month", month)):
+                r = self._conn.execute("SELECT spent, held FROM spend WHERE user_id = ? AND bucket = ?",
+                                       (user_id, bucket)).fetchone()
+                if r:
+                    out[f"{prefix}_spent"], out[f"{prefix}_held"] = int(r["spent"]), int(r["held"])
+            return out
+
+        return await self._run(_get)

@@ -118,3 +118,38 @@ class StateStore(Protocol):
     async def get_cache(self, cache_key: str) -> dict[str, Any] | None: ...
 
     async def put_cache(self, cache_key: str, value: dict[str, Any]) -> None: ...
+
+    # -- limits: request-rate buckets and the spend ledger (voicefn.limits) ---------------------
+    async def take_rate(self, key: str, now_ms: int, interval_ms: int, burst: int) -> int:
+        """One request on bucket ``key`` (GCRA: one request per ``interval_ms``, ``burst`` at once),
+        as one atomic step across processes and instances. Returns 0 when admitted (and recorded),
+        else the milliseconds until it would be (nothing is recorded for a refusal)."""
+        ...
+
+    async def peek_rate(self, key: str) -> int | None:
+        """The bucket's theoretical arrival time (epoch ms), None if never used."""
+        ...
+
+    async def hold_spend(self, user_id: str, month: str, day: str, amount: int,
+                         day_cap: int | None, month_cap: int | None) -> bool:
+        """Hold ``amount`` (integer micro-units of money) on the user's ``day`` (``YYYY-MM-DD``)
+        and ``month`` (``YYYY-MM``, the day's month) unless spent + held would then pass a cap
+        (None: no cap). A refusal holds nothing. Holds racing from many instances never pass a cap
+        together (they may refuse each other)."""
+        ...
+
+    async def take_rate_and_hold(self, key: str, now_ms: int, interval_ms: int, burst: int, user_id: str,
+                                 month: str, day: str, amount: int, day_cap: int | None,
+                                 month_cap: int | None) -> tuple[int, bool]:
+        """:meth:`take_rate`, then, if admitted, :meth:`hold_spend`: (wait_ms, held). One store
+        round trip where the store can (SQLite: one transaction); a refused hold still counts
+        the request."""
+        ...
+
+    async def add_spend(self, user_id: str, month: str, day: str, *, held: int = 0, spent: int = 0) -> None:
+        """Add (or, negative, take away) ``held`` and ``spent`` on day and month, atomically."""
+        ...
+
+    async def get_spend(self, user_id: str, month: str, day: str) -> dict[str, int]:
+        """``{day_spent, day_held, month_spent, month_held}`` (0 where nothing was recorded)."""
+        ...

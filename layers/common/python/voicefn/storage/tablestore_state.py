@@ -13,6 +13,8 @@ voice_owner     voice_id                             owner (so a voice can be fo
 settings        user_id                              v_<field> (JSON), _updated_at
 events          event_key                            owner, first_seen, outcome (JSON), outcome_at
 cache           cache_key                            value (JSON), updated_at
+rates           key                                  tat (integer, epoch ms)
+spend           user_id, month                       spent, held, d<DD>_spent, d<DD>_held (integers)
 ==============  ==================================  ============================================
 
 Every blocking SDK call runs in a worker thread; the SDK is imported lazily (cold start).
@@ -132,6 +134,8 @@ class TablestoreStateStore:
             "settings": [("user_id", "STRING")],
             "events": [("event_key", "STRING")],
             "cache": [("cache_key", "STRING")],
+            "rates": [("key", "STRING")],
+            "spend": [("user_id", "STRING"), ("month", "STRING")],
         }
         for name, schema in schemas.items():
             try:
@@ -627,3 +631,95 @@ class TablestoreStateStore:
         ots = _ots()
         row = ots.Row([("cache_key", cache_key)], [("value", dumps(value)), ("updated_at", records.now_iso())])
         await self._run(self.client.put_row, self._t("cache"), row)
+
+    # -- limits -----------------------------------------------------------------------------
+
+    def _take_rate_sync(self, key: str, now_ms: int, interval_ms: int, burst: int) -> int:
+        """Read the bucket, then write it only if nobody changed it since (compare-and-set on
+        ``tat``, or on the row's absence); a lost race reads again."""
+        ots = _ots()
+        pk = [("key", key)]
+        while True:
+            row = self._get("rates", pk)
+            stored = int(dict((n, v) for n, v, _ in row.attribute_columns)["tat"]) if row else None
+            tat = max(stored if stored is not None else now_ms, now_ms) + interval_ms
+            wait = tat - now_ms - interval_ms * burst
+            if wait > 0:
+                return wait
+            if stored is None:
+                if self._put_if_absent("rates", pk, [("tat", tat)]):
+                    return 0
+                continue
+            try:
+                self.client.update_row(self._t("rates"), ots.Row(pk, {"put": [("tat", tat)]}),
+                                       ots.Condition(ots.RowExistenceExpectation.EXPECT_EXIST,
+                                                     self._eq("tat", stored)))
+                return 0
+            except ots.OTSServiceError as exc:
+                if not _is_condition_failure(exc):
+                    raise
+
+    async def take_rate(self, key: str, now_ms: int, interval_ms: int, burst: int) -> int:
+        return await self._run(self._take_rate_sync, key, now_ms, interval_ms, burst)
+
+    async def peek_rate(self, key: str) -> int | None:
+        def _peek() -> int | None:
+            row = self._get("rates", [("key", key)])
+            return int(dict((n, v) for n, v, _ in row.attribute_columns)["tat"]) if row else None
+
+        return await self._run(_peek)
+
+    def _increment_spend(self, user_id: str, month: str, day: str, held: int, spent: int) -> None:
+        """One atomic UpdateRow: Tablestore adds increments server-side, so concurrent writers
+        from any number of instances all count."""
+        ots = _ots()
+        d = f"d{day[-2:]}"
+        increments = [(name, value) for name, value in (
+            ("held", held), (f"{d}_held", held), ("spent", spent), (f"{d}_spent", spent)) if value]
+        if not increments:
+            return
+        self.client.update_row(self._t("spend"), ots.Row([("user_id", user_id), ("month", month)],
+                                                          {"increment": increments}),
+                               ots.Condition(ots.RowExistenceExpectation.IGNORE))
+
+    def _get_spend_sync(self, user_id: str, month: str, day: str) -> dict[str, int]:
+        row = self._get("spend", [("user_id", user_id), ("month", month)])
+        attrs = {n: int(v) for n, v, _ in row.attribute_columns} if row else {}
+        d = f"d{day[-2:]}"
+        return {"day_spent": attrs.get(f"{d}_spent", 0), "day_held": attrs.get(f"{d}_held", 0),
+                "month_spent": attrs.get("spent", 0), "month_held": attrs.get("held", 0)}
+
+    async def hold_spend(self, user_id: str, month: str, day: str, amount: int,
+                         day_cap: int | None, month_cap: int | None) -> bool:
+        """Increment first, then read: a hold is kept only if the totals it saw, its own hold
+        included, are within the caps; else it is taken back. Of two racing holds, the later
+        reader sees both, so together they never pass a cap (both may be refused)."""
+        records.check_spend_buckets(month, day)
+
+        def _hold() -> bool:
+            self._increment_spend(user_id, month, day, amount, 0)
+            totals = self._get_spend_sync(user_id, month, day)
+            if ((day_cap is None or totals["day_spent"] + totals["day_held"] <= day_cap)
+                    and (month_cap is None or totals["month_spent"] + totals["month_held"] <= month_cap)):
+                return True
+            self._increment_spend(user_id, month, day, -amount, 0)
+            return False
+
+        return await self._run(_hold)
+
+    async def take_rate_and_hold(self, key: str, now_ms: int, interval_ms: int, burst: int, user_id: str,
+                                 month: str, day: str, amount: int, day_cap: int | None,
+                                 month_cap: int | None) -> tuple[int, bool]:
+        """The two in turn (Tablestore has no transaction across these rows here)."""
+        wait = await self.take_rate(key, now_ms, interval_ms, burst)
+        if wait > 0:
+            return wait, False
+        return 0, await self.hold_spend(user_id, month, day, amount, day_cap, month_cap)
+
+    async def add_spend(self, user_id: str, month: str, day: str, *, held: int = 0, spent: int = 0) -> None:
+        records.check_spend_buckets(month, day)
+        await self._run(self._increment_spend, user_id, month, day, held, spent)
+
+    async def get_spend(self, user_id: str, month: str, day: str) -> dict[str, int]:
+        records.check_spend_buckets(month, day)
+        return await self._run(self._get_spend_sync, user_id, month, day)

@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import Any, Awaitable, Callable
 
 from voicefn.auth.principal import Principal
-from voicefn.billing import format_money, tts_bill
+from voicefn.billing import billable_characters, format_money, tts_bill
 from voicefn.history import record_history
+from voicefn.limits.ledger import hold
 from voicefn.services import Services
 from voicefn.text.clean import normalize_for_cache
 from voicefn.tts.params import TtsParams, VoiceSettings, check_ranges, check_settings, uses_ssml
@@ -72,14 +73,21 @@ class TtsService:
         check_ranges(params, max_chars=max_chars or self.services.settings.tts_max_chars)
         voice = await check_voice(self.services.state, principal, params.model, params.voice,
                                   instruction=params.instruction)
-        return await synthesis_key(principal, self.services, voice)  # a cloned voice: its account's key
+        api_key = await synthesis_key(principal, self.services, voice)  # a cloned voice: its account's key
+        await hold(self.services, principal, tts_bill(params.model, billable_characters(params.text)),
+                   api_key=api_key)  # the spend caps: the bill settles it
+        return api_key
 
     async def prepare_live(self, principal: Principal, settings: VoiceSettings) -> str:
         """:meth:`prepare` for a stream whose text is not known yet (it is checked as it comes)."""
         check_settings(settings)
         voice = await check_voice(self.services.state, principal, settings.model, settings.voice,
                                   instruction=settings.instruction)
-        return await synthesis_key(principal, self.services, voice)
+        api_key = await synthesis_key(principal, self.services, voice)
+        # the text is not known yet: hold one request's worth (a stream may pass a cap by its own bill)
+        await hold(self.services, principal, tts_bill(settings.model, self.services.settings.tts_max_chars),
+                   api_key=api_key)
+        return api_key
 
     # -- cache ------------------------------------------------------------------------------
     async def cached(self, params: TtsParams) -> CachedAudio | None:

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.middleware.cors import CORSMiddleware
 
 import voicefn
+from voicefn.limits.meter import MeterMiddleware
 from voicefn.logging import configure_logging
 from voicefn.services import Services, get_services
 from voicefn.settings import Settings
@@ -87,6 +88,7 @@ def build_app(*, title: str, description: str = "", routers: Sequence[APIRouter]
     install_openapi(app)
 
     # add_middleware wraps: the last added is the outermost
+    app.add_middleware(MeterMiddleware)  # spend holds released when the response (or stream) ends
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(DeadlineMiddleware)  # its 504 still passes the request id and CORS layers
     app.add_middleware(TextGuardMiddleware)  # inside the size guard: it reads bounded bodies only

@@ -59,7 +59,7 @@ _WHY = {
     "403": "no DashScope API key configured for you (NO_API_KEY)",
     "404": "no such resource, or not yours (TASK_NOT_FOUND, VOICE_NOT_FOUND, NOT_FOUND)",
     "413": "request body too large (PAYLOAD_TOO_LARGE)",
-    "429": "throttled (RATE_LIMITED); see Retry-After",
+    "429": "throttled (RATE_LIMITED) or over your spend cap (SPEND_CAP_EXCEEDED); see Retry-After",
     "502": "DashScope failed (UPSTREAM_ERROR)",
     "504": "the request or DashScope ran past its deadline (TIMEOUT)",
 }
