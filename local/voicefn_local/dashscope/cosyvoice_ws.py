@@ -274,6 +274,7 @@ class _Connection:
             data = task.encoder.feed(frame)
             if data:
                 await self._audio(task, data, index)
+            await asyncio.sleep(0)
         await self._send_json(events.result_generated(tid, "sentence-end", index,
                                                       original_text=sentence,
                                                       characters=task.characters))

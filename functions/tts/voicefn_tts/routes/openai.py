@@ -10,6 +10,7 @@ from typing import Any, AsyncIterator
 from fastapi.responses import Response, StreamingResponse
 
 from voicefn.web.deps import PrincipalDep, ServicesDep
+from voicefn.web.first_flush import FirstChunkResponse
 from voicefn.web.routing import plain_router
 from voicefn_tts.schemas import OpenAISpeechRequest
 
@@ -35,8 +36,8 @@ async def speech(body: OpenAISpeechRequest, principal: PrincipalDep, services: S
     if body.stream_format == "sse":
         return StreamingResponse(_sse(audio.chunks(), params.text), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    return StreamingResponse(abort_on_failure(audio.chunks()), media_type=MEDIA_TYPES[body.response_format],
-                             headers=audio.headers)
+    return FirstChunkResponse(abort_on_failure(audio.chunks()), media_type=MEDIA_TYPES[body.response_format],
+                              headers=audio.headers)
 
 
 async def _sse(chunks: AsyncIterator[bytes], text: str) -> AsyncIterator[bytes]:

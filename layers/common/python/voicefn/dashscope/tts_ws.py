@@ -60,6 +60,20 @@ _WS_LOG.setLevel(logging.INFO)
 _PROTOCOL_CLOSE_CODES = (1003, 1007, 1008, 1009)
 
 
+_timeout: Any = getattr(asyncio, "timeout", None)  # Python 3.11+
+_closed_class: type[Exception] | None = None
+
+
+def _connection_closed() -> type[Exception]:
+    """websockets' ConnectionClosed, imported once (it is needed on every frame)."""
+    global _closed_class
+    if _closed_class is None:
+        from websockets.exceptions import ConnectionClosed
+
+        _closed_class = ConnectionClosed
+    return _closed_class
+
+
 def _handshake_error(status: int, body: bytes | None) -> UpstreamError:
     """A refused upgrade. DashScope checks the key here: 401/403 mean a bad or missing key."""
     code, message = None, ""
@@ -221,16 +235,18 @@ class CosyVoiceSession:
                 return
 
     async def _recv(self, timeout: float, timeout_message: str) -> str | bytes:
-        from websockets.exceptions import ConnectionClosed
-
         assert self._ws is not None
         self._receiving = True
         try:
-            # Cancelling recv() is safe in websockets: no frame is lost.
-            return await asyncio.wait_for(self._ws.recv(), timeout)
+            # Cancelling recv() is safe in websockets: no frame is lost. Called for every frame:
+            # asyncio.timeout() only arms a timer, where wait_for() (3.11) made a task per call.
+            if _timeout is None:  # pragma: no cover - Python 3.10
+                return await asyncio.wait_for(self._ws.recv(), timeout)
+            async with _timeout(timeout):
+                return await self._ws.recv()
         except (TimeoutError, asyncio.TimeoutError):
             raise UpstreamError(REQUEST_TIMEOUT, timeout_message) from None
-        except ConnectionClosed as e:
+        except _connection_closed() as e:
             self._done = True
             raise _closed_error(e) from None
         finally:
