@@ -158,6 +158,8 @@ class Settings:
     log_level: str = "INFO"
     # every HTTP request answers (or starts streaming) within this, else 504 TIMEOUT; 0 = none
     request_deadline_s: float = 120.0
+    # web functions: answer GET /health while the app is still imported and built (issue 13)
+    health_first: bool = False
 
     # the embedded DashScope's engines (local runtime only; None = its own default)
     emulator_engine: str | None = None
@@ -249,6 +251,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *,
         emulator_engine=env.text("VOICEFN_FAKE_ENGINE"),
         emulator_asr_engine=env.text("VOICEFN_FAKE_ASR_ENGINE"),
         request_deadline_s=env.number("VOICEFN_REQUEST_DEADLINE_S", 120.0, minimum=0),
+        health_first=env.choice("VOICEFN_HEALTH_FIRST", ("0", "1"), "0") == "1",
     )
 
 
