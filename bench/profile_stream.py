@@ -5,7 +5,8 @@ thread; a client thread sends ``ROUNDS`` streamed requests (unique text, so the 
 answers) after a warm-up. Only the server's thread is profiled: pyinstrument when installed
 (``pip install pyinstrument``), else cProfile. The top items are what issue 13's closing note
 compares before and after. ``python bench/profile_stream.py [rounds] [long]``: with ``long``,
-each request is the long-synthesis benchmark's ``synthesize-long`` instead (20 segments).
+each request is the long-synthesis benchmark's ``synthesize-long`` instead (20 segments); with
+``apart``, DashScope is an emulator on another thread (not profiled), as it is apart in the cloud.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from _harness import BENCH_JWT_SECRET, auth_headers, free_port, median_ms
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 LONG = "long" in sys.argv[2:]
+APART = "apart" in sys.argv[2:]  # the emulator on its own thread and loop: only voicefn is profiled
 WARM = 1 if LONG else 5
 TEXT = "你好，这是首字节延迟的测试。"
 
@@ -70,6 +72,14 @@ async def serve(port: int, ready: threading.Event, warm_done: threading.Event, d
 
     os.environ["VOICEFN_JWT_SECRET"] = BENCH_JWT_SECRET
     os.environ["VOICEFN_TTS_LONG_CONCURRENCY"] = "4"
+    if APART:
+        from voicefn_local.dashscope import EmulatorConfig, create_dashscope_app
+        from voicefn_local.servers import run_in_thread
+
+        emulator = run_in_thread(create_dashscope_app(EmulatorConfig(engine="deterministic")))
+        os.environ.update({"DASHSCOPE_API_KEY": "sk-bench", "VOICEFN_PLATFORM_KEY_USERS": "*",
+                           "DASHSCOPE_HTTP_BASE_URL": f"{emulator.base_url}/api/v1",
+                           "DASHSCOPE_WEBSOCKET_BASE_URL": f"{emulator.ws_base_url}/api-ws/v1/inference"})
     logging.disable(logging.INFO)  # no access lines in the profile's output
     settings = local_settings("127.0.0.1", port, tempfile.mkdtemp(prefix="voicefn-prof-"), "deterministic")
     services = Services(settings)
