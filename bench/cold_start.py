@@ -9,11 +9,15 @@ Each sample is a new process, timed from spawn to
   and the history record.
 Variants:
 - voicefn: the tts web function as FC starts it (`python -m voicefn.web.server
-  voicefn_tts.app:create_app` on FC_CUSTOM_LISTEN_PORT), which imports SDKs lazily;
+  voicefn_tts.app:create_app` on FC_CUSTOM_LISTEN_PORT, with s.yaml's VOICEFN_HEALTH_FIRST=1):
+  it listens at once, answers /health while FastAPI and the routes load in a worker thread,
+  and imports SDKs lazily;
 - eager: the same server in a process that first imports dashscope, oss2, tablestore and
-  fastapi, as a function that imports everything at module level would.
+  fastapi and builds the app before it listens, as a function that imports everything at
+  module level would.
 DashScope is one emulator in this process, shared by every sample (in the cloud it is not part of
-the instance either). Variants alternate. Goal: voicefn at most 40 % of eager for /health.
+the instance either). Variants alternate. Goals (issue 13): voicefn at most 30 % of eager for
+/health, at most 50 % for the first synthesis.
 """
 
 from __future__ import annotations
@@ -31,8 +35,11 @@ import httpx
 from _harness import BENCH_JWT_SECRET, ROOT, auth_headers, free_port, summary, wait_healthy
 
 ROUNDS = 12
+# as s.yaml starts the tts function (VOICEFN_HEALTH_FIRST=1); the eager variant builds the app
+# before it listens, as a function that imports everything at module level would
 SERVE = "from voicefn.web.server import serve; serve('voicefn_tts.app:create_app')"
-EAGER = "import dashscope, oss2, tablestore, fastapi; " + SERVE
+EAGER = ("import dashscope, oss2, tablestore, fastapi; "
+         "from voicefn.web.server import serve; serve('voicefn_tts.app:create_app', health_first=False)")
 _texts = itertools.count()
 
 
@@ -43,6 +50,7 @@ def cold_once(code: str, dashscope_base: str, data_dir: str) -> tuple[float, flo
     ws_base = dashscope_base.replace("http://", "ws://", 1)
     env.update({"FC_CUSTOM_LISTEN_PORT": str(port), "VOICEFN_RUNTIME": "local",
                 "VOICEFN_JWT_SECRET": BENCH_JWT_SECRET, "VOICEFN_DATA_DIR": data_dir,
+                "VOICEFN_HEALTH_FIRST": "1",
                 "VOICEFN_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
                 "DASHSCOPE_API_KEY": "sk-bench", "VOICEFN_PLATFORM_KEY_USERS": "*",
                 "DASHSCOPE_HTTP_BASE_URL": f"{dashscope_base}/api/v1",
@@ -84,10 +92,11 @@ def main() -> None:
     print(summary("tts /health, lazy imports", ours[0]))
     print(summary("eager dashscope+oss2+...", eager[0]))
     print(f"ratio of medians /health     {statistics.median(ours[0]) / statistics.median(eager[0]):.0%}"
-          "   goal <= 40 %")
+          "   goal <= 30 %")
     print(summary("first synthesis, lazy", ours[1]))
     print(summary("first synthesis, eager", eager[1]))
-    print(f"ratio of medians synthesis   {statistics.median(ours[1]) / statistics.median(eager[1]):.0%}")
+    print(f"ratio of medians synthesis   {statistics.median(ours[1]) / statistics.median(eager[1]):.0%}"
+          "   goal <= 50 %")
 
 
 if __name__ == "__main__":

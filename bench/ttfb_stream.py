@@ -4,7 +4,8 @@ Both variants hit the same `voicefn serve` process (deterministic engine) and ar
 - direct: a bare WebSocket client sends run-task / continue-task / finish-task to the embedded
   DashScope and waits for the first binary audio frame;
 - voicefn: `POST /api/audio/tts/synthesize` with `stream: true`, timed to the first body byte.
-Each request has unique text, so the TTS cache never answers. Goal: overhead under 10 ms median.
+Each request has unique text, so the TTS cache never answers. Goal (issue 13): through voicefn at
+most 1.25x the bare client's median.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ async def main() -> None:
     print(summary("through voicefn", through))
     overhead = [t - d for t, d in zip(through, direct)]
     print(f"overhead (paired)            median {median_ms(overhead):8.1f} ms   "
-          f"ratio of medians {statistics.median(through) / statistics.median(direct):.2f}x   goal < 10 ms")
+          f"ratio of medians {statistics.median(through) / statistics.median(direct):.2f}x   goal <= 1.25x")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 API = "tts_ws"
 _FLUSH = object()
+_RAW_FORMATS = ("pcm", "wav")  # no codec: nothing worth a worker thread
 _FINISH = object()
 
 
@@ -274,10 +275,20 @@ class _Connection:
         chars = billable_characters(sentence)
         task.characters += chars
         self.state.stats.incr("characters", chars)
+        # Frame by frame, as DashScope streams them, without holding the event loop: a codec
+        # (lame, libsndfile; both release the GIL) encodes in a worker thread while this loop
+        # serves whoever else runs on it (voicefn itself, under `voicefn serve`); raw PCM needs
+        # no codec, and a yield between frames is enough.
+        off_loop = spec.fmt not in _RAW_FORMATS
         for frame in pcm_frames(pcm, spec.sample_rate, self.state.config.frame_ms):
-            data = task.encoder.feed(frame)
+            if off_loop:
+                data = await asyncio.to_thread(task.encoder.feed, frame)
+            else:
+                data = task.encoder.feed(frame)
             if data:
                 await self._audio(task, data, index)
+            if not off_loop:
+                await asyncio.sleep(0)
         await self._send_json(events.result_generated(tid, "sentence-end", index,
                                                       original_text=sentence,
                                                       characters=task.characters))

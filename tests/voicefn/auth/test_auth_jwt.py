@@ -172,3 +172,32 @@ def test_invalid_public_key_config(make_settings) -> None:
     with pytest.raises(ApiError) as info:
         verify_token(issue_token("u", SECRET), make_settings(jwt_public_key="not a pem"))
     assert info.value.code == "INTERNAL_ERROR"
+
+
+def test_verified_tokens_are_cached_but_never_past_their_expiry(make_settings, monkeypatch) -> None:
+    settings = make_settings(jwt_secret=SECRET)
+    # expired a moment ago, still accepted within the leeway for one or two more seconds
+    token = pyjwt.encode({"sub": "cached", "exp": int(time.time()) - vjwt.LEEWAY_S + 2}, SECRET, algorithm="HS256")
+    assert verify_token(token, settings)["sub"] == "cached"
+    calls: list[str] = []
+    real = vjwt._verify
+    monkeypatch.setattr(vjwt, "_verify", lambda t, s: calls.append(t) or real(t, s))
+    assert verify_token(token, settings)["sub"] == "cached" and calls == []  # from the cache
+    time.sleep(2.1)
+    # past exp + leeway the cached claims are not used: the token is checked again, and refused
+    assert "expired" in _unauthorized(verify_token, token, settings)
+    assert calls == [token]
+
+
+def test_the_cache_does_not_outlive_a_changed_secret_or_audience(make_settings) -> None:
+    token = issue_token("u", SECRET, extra={"aud": "app-a"})
+    assert verify_token(token, make_settings(jwt_secret=SECRET, jwt_audience="app-a"))["sub"] == "u"
+    assert "signature" in _unauthorized(verify_token, token, make_settings(jwt_secret="x" * 40, jwt_audience="app-a"))
+    assert "audience" in _unauthorized(verify_token, token, make_settings(jwt_secret=SECRET, jwt_audience="app-b"))
+
+
+def test_the_verified_token_cache_is_bounded(make_settings) -> None:
+    settings = make_settings(jwt_secret=SECRET)
+    for i in range(vjwt._verified.max_entries + 50):
+        verify_token(issue_token(f"user-{i}", SECRET), settings)
+    assert len(vjwt._verified) == vjwt._verified.max_entries

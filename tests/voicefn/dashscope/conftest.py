@@ -87,6 +87,7 @@ class FakeCosyVoice:
     # "fail_after_audio" (task-failed after the first chunk), "drop" (TCP abort after the first
     # chunk), "stall" (silence after the first chunk).
     fault: str | None = None
+    frame_delay_s: float = 0.0  # a pause after every audio frame (a slow but steady stream)
     fail_code: str = "InvalidParameter"
     fail_message: str = "[tts:]Engine return error code: 418"
     # Faults only for the first N connections (then behave), to test retries.
@@ -151,6 +152,8 @@ class FakeCosyVoice:
                             "sentence": sentence, "type": "sentence-synthesis"}}))
                         await ws.send(chunk_bytes(text, i, self.chunk_size))
                         self.frames_sent += 1
+                        if self.frame_delay_s:
+                            await asyncio.sleep(self.frame_delay_s)
                         if i == 0 and fault == "drop":
                             ws.transport.abort()
                             return

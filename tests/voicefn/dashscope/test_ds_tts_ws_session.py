@@ -207,3 +207,25 @@ async def test_events_report_sentences_and_the_sentence_of_every_frame(cosyvoice
                       AudioFrame(cosyvoice.chunk("第一句。", 1), 0),
                       SentenceEnd(0, "第一句。", billed)]
     assert s.characters == billed
+
+
+async def test_a_cancelled_receive_stays_a_cancellation_not_a_timeout(cosyvoice):
+    cosyvoice.fault = "stall"
+
+    async def listen() -> None:
+        async for _ in synthesize(cosyvoice.url, "sk-test", text="hi", **PARAMS, timeout_s=0.3):
+            pass
+
+    task = asyncio.ensure_future(listen())
+    await asyncio.sleep(0.1)  # waiting for audio that does not come
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_the_idle_timeout_counts_from_the_last_frame_not_the_first(cosyvoice):
+    # frames keep coming for longer than the idle timeout: no timeout, however long the stream
+    cosyvoice.chunks_per_text = 8
+    cosyvoice.frame_delay_s = 0.1  # 0.8 s of stream, a frame every 0.1 s
+    chunks = [c async for c in synthesize(cosyvoice.url, "sk-test", text="hi", **PARAMS, timeout_s=0.3)]
+    assert len(chunks) == 8

@@ -12,6 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 from voicefn.auth.principal import Principal
 from voicefn.limits.deps import RateLimited
 from voicefn.web.deps import ServicesDep
+from voicefn.web.first_flush import FirstChunkResponse
 from voicefn.web.routing import plain_router
 from voicefn_tts.schemas import OpenAISpeechRequest
 
@@ -38,8 +39,8 @@ async def speech(body: OpenAISpeechRequest, services: ServicesDep,
     if body.stream_format == "sse":
         return StreamingResponse(_sse(audio.chunks(), params.text), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-    return StreamingResponse(abort_on_failure(audio.chunks()), media_type=MEDIA_TYPES[body.response_format],
-                             headers=audio.headers)
+    return FirstChunkResponse(abort_on_failure(audio.chunks()), media_type=MEDIA_TYPES[body.response_format],
+                              headers=audio.headers)
 
 
 async def _sse(chunks: AsyncIterator[bytes], text: str) -> AsyncIterator[bytes]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Header
-from fastapi.responses import StreamingResponse
 
 from voicefn.auth.principal import Principal
 from voicefn.limits.deps import RateLimited
 from voicefn.web.app import ok
 from voicefn.web.deps import ServicesDep
+from voicefn.web.first_flush import FirstChunkResponse
 from voicefn.web.routing import plain_router
 from voicefn_tts.schemas import SynthesizeRequest
 
@@ -27,8 +27,8 @@ async def synthesize(body: SynthesizeRequest, principal: Principal = RateLimited
     params = body.params()
     if body.stream:
         audio = await open_stream(services, principal, params)
-        return StreamingResponse(abort_on_failure(audio.chunks()), media_type=audio.media_type,
-                                 headers=audio.headers)
+        return FirstChunkResponse(abort_on_failure(audio.chunks()), media_type=audio.media_type,
+                                  headers=audio.headers)
     key = f"tts:{principal.user_id}:{idempotency_key}" if idempotency_key else None
     result = await TtsService(services).synthesize(principal, params, idempotency_key=key)
     return ok(result.public())

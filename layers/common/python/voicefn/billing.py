@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from voicefn.catalog.models import get_asr_model, get_tts_model
 from voicefn.errors import ApiError
-from voicefn.text.charclass import is_cjk_ideograph
+from voicefn.text.charclass import count_cjk_ideographs
 
 _TAG = re.compile(r"<[^>]*>")
 _TEN_THOUSAND = Decimal(10000)
@@ -29,7 +29,7 @@ def billable_characters(text: str) -> int:
     """
     if text.lstrip().startswith("<speak"):
         text = html.unescape(_TAG.sub("", text.strip()))  # whitespace around <speak> is not text
-    return sum(2 if is_cjk_ideograph(ch) else 1 for ch in text)
+    return len(text) + count_cjk_ideographs(text)
 
 
 def tts_bill(model: str, characters: int) -> Decimal:

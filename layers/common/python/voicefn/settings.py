@@ -213,6 +213,8 @@ class Settings:
     log_level: str = "INFO"
     # every HTTP request answers (or starts streaming) within this, else 504 TIMEOUT; 0 = none
     request_deadline_s: float = 120.0
+    # web functions: answer GET /health while the app is still imported and built (issue 13)
+    health_first: bool = False
 
     # voice cloning: voices per user; how long a voice may stay DEPLOYING before it ends
     # UNDEPLOYED; how long seed 001's create_voice waits for OK (keep it below the function timeout)
@@ -326,6 +328,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *,
         spend_cap_monthly=env.money("VOICEFN_SPEND_CAP_MONTHLY", "100"),
         spend_cap_timezone=env.timezone("VOICEFN_SPEND_CAP_TIMEZONE", "UTC"),
         spend_cap_own_key=env.flag("VOICEFN_SPEND_CAP_OWN_KEY", False),
+        health_first=env.choice("VOICEFN_HEALTH_FIRST", ("0", "1"), "0") == "1",
     )
 
 

@@ -1,6 +1,8 @@
 """Bearer JWTs: verify (HS256 secret and/or RS256 public key from settings) and issue (local).
 
 PyJWT pulls in ``cryptography`` (~60 ms), so it is imported on first use, not at cold start.
+A verified token is remembered for a short while (``VERIFIED_TTL_S``, never past its own expiry),
+so a client's every request does not pay the signature check again (issue 13).
 """
 
 from __future__ import annotations
@@ -16,14 +18,19 @@ from typing import TYPE_CHECKING, Any
 
 from voicefn.errors import ApiError
 from voicefn.settings import Settings
+from voicefn.ttlcache import TtlCache
 
 if TYPE_CHECKING:  # pragma: no cover
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-__all__ = ["verify_token", "issue_token", "local_jwt_secret", "LEEWAY_S"]
+__all__ = ["verify_token", "issue_token", "local_jwt_secret", "LEEWAY_S", "VERIFIED_TTL_S"]
 
 LEEWAY_S = 30  # clock skew between the token issuer and FC
 SECRET_FILE = "jwt.secret"
+# A verified token's claims are reused this long (bounded by the token's own exp + leeway):
+# the signature cannot change, and what verification depends on is part of the cache key.
+VERIFIED_TTL_S = 60.0
+_verified: TtlCache[dict[str, Any]] = TtlCache(max_entries=4096, ttl_s=VERIFIED_TTL_S)
 
 _secret_lock = threading.Lock()
 _secret_cache: dict[str, str] = {}
@@ -123,12 +130,30 @@ def _keys(settings: Settings) -> dict[str, Any]:
     return keys
 
 
+def _verification_key(token: str, settings: Settings) -> tuple[Any, ...]:
+    # everything a verification depends on: another secret, issuer or audience is another answer
+    return (token, settings.jwt_secret, settings.jwt_public_key, settings.jwt_issuer,
+            settings.jwt_audience, settings.runtime, str(settings.data_dir))
+
+
 def verify_token(token: str, settings: Settings) -> dict[str, Any]:
     """Verify a Bearer JWT and return its claims; raise ``ApiError('UNAUTHORIZED')`` saying why."""
-    import jwt as pyjwt
-
     if not token or not token.strip():
         raise _unauthorized("missing bearer token")
+    key = _verification_key(token, settings)
+    claims = _verified.get(key)
+    if claims is not None and time.time() < claims["exp"] + LEEWAY_S:
+        return dict(claims)
+    claims = _verify(token, settings)
+    exp = claims.get("exp")
+    if isinstance(exp, (int, float)) and "nbf" not in claims:
+        _verified.put(key, dict(claims), ttl_s=exp + LEEWAY_S - time.time())
+    return claims
+
+
+def _verify(token: str, settings: Settings) -> dict[str, Any]:
+    import jwt as pyjwt
+
     try:
         header = pyjwt.get_unverified_header(token)
     except pyjwt.PyJWTError:

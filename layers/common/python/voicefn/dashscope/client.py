@@ -1,7 +1,8 @@
 """The process-wide DashScope client: base URLs, one shared HTTP client, timeouts, retry policy.
 
 Built once per FC instance (``voicefn.services.get_services().dashscope``), so connections are pooled across
-invocations. API keys are per call: users may bring their own.
+invocations. API keys are per call: users may bring their own. The HTTP side (httpx, ~0.1 s of
+imports) is built on its first use: a CosyVoice synthesis speaks only WebSocket (issue 13).
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from voicefn.dashscope import asr
+from typing import TYPE_CHECKING
+
 from voicefn.dashscope.errors import UpstreamError
-from voicefn.dashscope.http import DashScopeHttp
 from voicefn.dashscope.results import AsrResult, QwenTtsResult, SynthesisResult, TranscriptionTask
 from voicefn.dashscope.retry import with_retries
-from voicefn.dashscope.tts_http import HttpAudioStream, qwen_tts, qwen_tts_stream
-from voicefn.dashscope.tts_ws import CosyVoiceSession, SynthesisStream, collect
-from voicefn.dashscope.tts_ws_messages import CosyVoiceParams
+from voicefn.dashscope.tts_ws import CosyVoiceSession, SynthesisStream
+from voicefn.dashscope.tts_ws_messages import AudioFrame, CosyVoiceParams
 from voicefn.dashscope.ws_pool import loop_pool
 from voicefn.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from voicefn.dashscope.http import DashScopeHttp
+    from voicefn.dashscope.tts_http import HttpAudioStream
 
 T = TypeVar("T")
 
@@ -36,7 +40,16 @@ class DashScopeClient:
         self.timeout_s = timeout_s
         self.retries = retries
         self.retry_budget_s = retry_budget_s
-        self.http = http or DashScopeHttp(self.http_url, timeout_s=timeout_s)
+        self._http = http
+
+    @property
+    def http(self) -> DashScopeHttp:
+        """The shared HTTP client, created on first use."""
+        if self._http is None:
+            from voicefn.dashscope.http import DashScopeHttp
+
+            self._http = DashScopeHttp(self.http_url, timeout_s=self.timeout_s)
+        return self._http
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> DashScopeClient:
@@ -46,7 +59,8 @@ class DashScopeClient:
                    retries=s.upstream_retries, retry_budget_s=s.upstream_retry_budget_s)
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def _retrying(self, op: Callable[[], Awaitable[T]]) -> T:
         return await with_retries(op, retries=self.retries, budget_s=self.retry_budget_s)
@@ -71,7 +85,16 @@ class DashScopeClient:
     async def tts_bytes(self, *, api_key: str, text: str, params: CosyVoiceParams) -> SynthesisResult:
         """The whole audio. Nothing reaches the caller before the end, so all of it is retried."""
         async def attempt() -> SynthesisResult:
-            return await collect(self._stream(api_key, text, params, 0, 0.0))
+            # the session's frames directly, not through a stream's retry layers (they would
+            # retry nothing here: this whole attempt is what is retried), one frame at a time
+            # through two generators instead of seven: long synthesis reads thousands of frames
+            session = self.tts_session(api_key=api_key, params=params)
+            async with session:
+                await session.send_text(text)
+                await session.finish()
+                chunks = [event.data async for event in session.events() if isinstance(event, AudioFrame)]
+            return SynthesisResult(audio=b"".join(chunks), characters=session.characters,
+                                   request_id=session.task_id)
 
         return await self._retrying(attempt)
 
@@ -79,6 +102,8 @@ class DashScopeClient:
 
     async def qwen_tts(self, *, api_key: str, model: str, text: str, voice: str,
                        language_type: str | None = None) -> QwenTtsResult:
+        from voicefn.dashscope.tts_http import qwen_tts
+
         async def attempt() -> QwenTtsResult:
             return await qwen_tts(self.http, api_key=api_key, model=model, text=text,
                                   voice=voice, language_type=language_type)
@@ -87,6 +112,8 @@ class DashScopeClient:
 
     def qwen_tts_stream(self, *, api_key: str, model: str, text: str, voice: str,
                         language_type: str | None = None) -> HttpAudioStream:
+        from voicefn.dashscope.tts_http import qwen_tts_stream
+
         return qwen_tts_stream(self.http, api_key=api_key, model=model, text=text, voice=voice,
                                language_type=language_type)
 
@@ -95,6 +122,8 @@ class DashScopeClient:
     async def recognize(self, *, api_key: str, model: str, audio: str, language: str | None = None,
                         enable_itn: bool = False, context: str | None = None) -> AsrResult:
         """Synchronous recognition (qwen3-asr-flash); ``audio`` is a data URI or a URL."""
+        from voicefn.dashscope import asr
+
         async def attempt() -> AsrResult:
             return await asr.recognize(self.http, api_key=api_key, model=model, audio=audio,
                                        language=language, enable_itn=enable_itn, context=context)
@@ -110,6 +139,8 @@ class DashScopeClient:
         or a broken connection the task may exist already, and a retry would run and bill it
         twice.
         """
+        from voicefn.dashscope import asr
+
         async def attempt() -> str:
             try:
                 return await asr.submit_transcription(
@@ -124,6 +155,8 @@ class DashScopeClient:
         return await self._retrying(attempt)
 
     async def get_transcription_task(self, *, api_key: str, task_id: str) -> TranscriptionTask:
+        from voicefn.dashscope import asr
+
         async def attempt() -> TranscriptionTask:
             return await asr.get_transcription_task(self.http, api_key=api_key, task_id=task_id)
 
@@ -132,6 +165,8 @@ class DashScopeClient:
     async def fetch_transcription(self, url: str, *,
                                   max_bytes: int = DEFAULT_TRANSCRIPTION_MAX_BYTES) -> dict[str, Any]:
         """The result JSON at a task's ``transcription_url`` (signed; no API key is sent)."""
+        from voicefn.dashscope import asr
+
         async def attempt() -> dict[str, Any]:
             return await asr.fetch_transcription(self.http, url, max_bytes=max_bytes)
 

@@ -60,6 +60,19 @@ _WS_LOG.setLevel(logging.INFO)
 _PROTOCOL_CLOSE_CODES = (1003, 1007, 1008, 1009)
 
 
+_closed_class: type[Exception] | None = None
+
+
+def _connection_closed() -> type[Exception]:
+    """websockets' ConnectionClosed, imported once (it is needed on every frame)."""
+    global _closed_class
+    if _closed_class is None:
+        from websockets.exceptions import ConnectionClosed
+
+        _closed_class = ConnectionClosed
+    return _closed_class
+
+
 def _handshake_error(status: int, body: bytes | None) -> UpstreamError:
     """A refused upgrade. DashScope checks the key here: 401/403 mean a bad or missing key."""
     code, message = None, ""
@@ -124,6 +137,10 @@ class CosyVoiceSession:
         self.sentence = 0  # index of the sentence the next audio frame belongs to
         self._pending: list[SessionEvent] = []
         self._receiving = False
+        self._recv_task: asyncio.Task[Any] | None = None
+        self._recv_deadline = 0.0
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._timed_out = False
         self._iterating = False
         self.request_uuid: str | None = None
         self.started_at: float | None = None
@@ -221,20 +238,55 @@ class CosyVoiceSession:
                 return
 
     async def _recv(self, timeout: float, timeout_message: str) -> str | bytes:
-        from websockets.exceptions import ConnectionClosed
-
         assert self._ws is not None
         self._receiving = True
         try:
-            # Cancelling recv() is safe in websockets: no frame is lost.
-            return await asyncio.wait_for(self._ws.recv(), timeout)
+            # Cancelling recv() is safe in websockets: no frame is lost. This runs for every
+            # frame, so the timeout is one watchdog timer per session (re-armed only when it
+            # fires), not a timer or task per call (issue 13).
+            if not hasattr(asyncio.Task, "uncancel"):  # pragma: no cover - Python 3.10
+                return await asyncio.wait_for(self._ws.recv(), timeout)
+            return await self._recv_watched(timeout)
         except (TimeoutError, asyncio.TimeoutError):
             raise UpstreamError(REQUEST_TIMEOUT, timeout_message) from None
-        except ConnectionClosed as e:
+        except _connection_closed() as e:
             self._done = True
             raise _closed_error(e) from None
         finally:
             self._receiving = False
+
+    async def _recv_watched(self, timeout: float) -> str | bytes:
+        assert self._ws is not None
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        self._recv_task, self._recv_deadline = task, loop.time() + timeout
+        cancelling = task.cancelling()
+        if self._watchdog is None:
+            self._watchdog = loop.call_at(self._recv_deadline, self._watch)
+        try:
+            return await self._ws.recv()
+        except asyncio.CancelledError:
+            if self._timed_out:
+                self._timed_out = False
+                if task.uncancel() <= cancelling:  # our cancellation, and no one else's
+                    raise TimeoutError from None
+            raise
+        finally:
+            self._recv_task = None
+
+    def _watch(self) -> None:
+        """The watchdog: cancel a receive that has waited past its deadline, else re-arm."""
+        self._watchdog = None
+        task = self._recv_task
+        if task is None or self._closed:
+            return  # nobody waits: the next receive arms it again
+        now = asyncio.get_running_loop().time()
+        if now >= self._recv_deadline:
+            self._timed_out = True
+            task.cancel()
+        else:
+            self._watchdog = asyncio.get_running_loop().call_at(self._recv_deadline, self._watch)
 
     def _handle_event(self, text: str) -> str | None:
         """Apply one server event; returns its name. task-failed raises."""
@@ -373,6 +425,9 @@ class CosyVoiceSession:
         if ws is None or self._closed:
             return
         self._closed = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._pool is not None and self._clean_finish and self._pool.give(self._pool_key, ws):
             return  # warm for the next task
         if not self._done and not self._cancel_sent:

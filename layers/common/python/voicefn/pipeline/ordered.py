@@ -101,9 +101,15 @@ async def ordered_streams(source: Union[Iterable[T], AsyncIterable[T]],
 
 async def ordered_map(source: Union[Iterable[T], AsyncIterable[T]],
                       job: Callable[[T], Awaitable[R]], *, limit: int) -> AsyncGenerator[R, None]:
-    """``await job(item)`` for every item, at most ``limit`` at once; results in order."""
+    """``await job(item)`` for every item, at most ``limit`` at once; results in order.
+
+    A job that finished frees its slot at once, even while an older one still runs: its lane
+    holds its result and the end mark (buffer 2), so the next job starts as soon as a slot frees
+    (with buffer 1, a finished job waited for the consumer to reach it before letting the next
+    one start). Finished results wait at most ``limit`` deep behind the oldest.
+    """
     async def one(item: T) -> AsyncGenerator[R, None]:
         yield await job(item)
 
-    async for result in ordered_streams(source, one, limit=limit, buffer=1):
+    async for result in ordered_streams(source, one, limit=limit, buffer=2):
         yield result

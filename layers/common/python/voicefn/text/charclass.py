@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # CJK Unified Ideographs and their extensions, compatibility ideographs, and 〇: the characters
 # DashScope bills as 2 (Chinese hanzi, Japanese kanji, Korean hanja alike).
 _IDEOGRAPH_RANGES = (
@@ -38,6 +40,17 @@ def _in(ranges: tuple[tuple[int, int], ...], ch: str) -> bool:
 def is_cjk_ideograph(ch: str) -> bool:
     """A Chinese/Japanese/Korean ideograph (hanzi, kanji, hanja)."""
     return ord(ch) >= 0x3007 and _in(_IDEOGRAPH_RANGES, ch)  # fast path: all of ASCII/Latin
+
+
+# the same ranges as one character class: counting them in a whole text runs in C (billing counts
+# every character of a long text before it is split, and again per segment)
+_IDEOGRAPH = re.compile("[" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
+                                      for lo, hi in _IDEOGRAPH_RANGES) + "]")
+
+
+def count_cjk_ideographs(text: str) -> int:
+    """How many characters of ``text`` are :func:`is_cjk_ideograph`."""
+    return len(_IDEOGRAPH.findall(text))
 
 
 def is_cjk(ch: str) -> bool:

@@ -14,6 +14,7 @@ from voicefn.limits.meter import MeterMiddleware
 from voicefn.logging import configure_logging
 from voicefn.services import Services, get_services
 from voicefn.settings import Settings
+from voicefn.web.deferred import health_body
 from voicefn.web.body_limit import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
 from voicefn.web.deadline import DeadlineMiddleware
 from voicefn.web.handlers import install_error_handlers
@@ -24,16 +25,9 @@ from voicefn.web.routing import plain_router
 from voicefn.web.text_guard import TextGuardMiddleware
 from voicefn.web.unhandled import UnhandledErrorMiddleware
 
-__all__ = ["build_app", "ok"]
+__all__ = ["build_app", "health_body", "ok"]
 
 _health = plain_router()
-
-
-def health_body() -> dict[str, str]:
-    """seed 000's ``{"status": "ok"}`` plus seed 002's ``timestamp`` (UTC, ISO-8601)."""
-    from voicefn.clock import utc_now
-
-    return {"status": "ok", "timestamp": utc_now()}
 
 
 @_health.get("/health", tags=["meta"], summary="Liveness check (no auth)")

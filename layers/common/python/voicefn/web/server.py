@@ -7,8 +7,10 @@ need this: FC event functions cannot stream.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from voicefn.logging import configure_logging
 from voicefn.services import Services, set_services
@@ -24,8 +26,14 @@ def listen_port() -> int:
     return load_settings().listen_port
 
 
-def serve(app_factory_path: str, *, host: str = "0.0.0.0", port: int | None = None) -> None:
-    """Run ``module:factory`` under uvicorn until stopped. FC requires 0.0.0.0 (127.0.0.1 fails)."""
+def serve(app_factory_path: str, *, host: str = "0.0.0.0", port: int | None = None,
+          health_first: bool | None = None) -> None:
+    """Run ``module:factory`` under uvicorn until stopped. FC requires 0.0.0.0 (127.0.0.1 fails).
+
+    ``health_first`` (default: ``VOICEFN_HEALTH_FIRST``, which s.yaml sets): listen at once and
+    answer ``GET /health`` while the app is imported and built in a worker thread
+    (:mod:`voicefn.web.deferred`); other requests wait for it (issue 13).
+    """
     import uvicorn
 
     # read and checked once, here: a bad setting stops the instance before it listens; the
@@ -33,9 +41,16 @@ def serve(app_factory_path: str, *, host: str = "0.0.0.0", port: int | None = No
     settings = load_settings()
     set_services(Services(settings))
     configure_logging(settings.log_level)
+    if health_first is None:
+        health_first = settings.health_first
+    app: Any = app_factory_path
+    if health_first:
+        from voicefn.web.deferred import DeferredApp
+
+        app = DeferredApp(lambda: _build(app_factory_path))
     uvicorn.run(
-        app_factory_path,
-        factory=True,
+        app,
+        factory=not health_first,
         host=host,
         port=port if port is not None else settings.listen_port,
         proxy_headers=True,
@@ -50,16 +65,25 @@ def serve(app_factory_path: str, *, host: str = "0.0.0.0", port: int | None = No
     )
 
 
+def _build(app_factory_path: str) -> Any:
+    """``module:factory``, imported and called (in the deferred app's worker thread)."""
+    module_name, _, attr = app_factory_path.partition(":")
+    return getattr(importlib.import_module(module_name), attr)()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m voicefn.web.server",
                                      description="Serve a voicefn function's ASGI app (FC web function).")
     parser.add_argument("factory", help="app factory as module:callable, e.g. voicefn_tts.app:create_app")
     parser.add_argument("--host", default="0.0.0.0")
     parser.add_argument("--port", type=int, default=None, help="default: $FC_CUSTOM_LISTEN_PORT or 9000")
+    parser.add_argument("--health-first", action="store_true", default=None,
+                        help="answer GET /health while the app is still being imported and built "
+                             "(default: $VOICEFN_HEALTH_FIRST)")
     args = parser.parse_args(argv)
     if ":" not in args.factory:
         parser.error("factory must look like module:callable")
-    serve(args.factory, host=args.host, port=args.port)
+    serve(args.factory, host=args.host, port=args.port, health_first=args.health_first)
 
 
 if __name__ == "__main__":  # pragma: no cover
