@@ -67,6 +67,7 @@ class SmolLM2Engine:
                 params.cpuparams_batch.n_threads = threads
                 params.offline = True
                 params.warmup = False
+                params.verbosity = -1  # llama.cpp logs every slot event to stderr otherwise
                 # it also listens on a loopback port: nobody but this process holds the key
                 params.api_keys = [secrets.token_urlsafe(24)]
                 self._server = xllamacpp.Server(params)
