@@ -67,7 +67,8 @@ async def test_latency_delays_the_first_token(emulator) -> None:
 
 
 def test_slow_frames_space_out_the_tokens(emulator) -> None:
-    header = {**script_header(tokens=["a", "b", "c", "d"], token_delay_ms=0), "X-Fake-Fault": "slow_frames; frame_delay_ms=100"}
+    header = {**script_header(tokens=["a", "b", "c", "d"], token_delay_ms=0),
+              "X-Fake-Fault": "slow_frames; frame_delay_ms=100"}
     start = time.monotonic()
     response = post_chat(emulator, {"model": "qwen-plus", "messages": HELLO}, header)
     assert response.json()["choices"][0]["message"]["content"] == "abcd"
