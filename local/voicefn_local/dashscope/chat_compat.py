@@ -19,7 +19,8 @@ import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import aclosing
 from typing import Any
 
 from starlette.requests import Request
@@ -31,7 +32,7 @@ from voicefn_local.dashscope.errors import DashScopeError, new_request_id
 from voicefn_local.dashscope.faults import Fault
 from voicefn_local.dashscope.responses import DROP, EventStream, TruncatedJSON
 from voicefn_local.dashscope.state import EmulatorState, get_state
-from voicefn_local.engines.llm_base import ChatEvent, ChatPrompt, Finish, Piece
+from voicefn_local.engines.llm_base import ChatEvent, ChatPrompt, EngineError, Finish, Piece
 from voicefn_local.engines.llm_scripted import ChatScript, script_from_header
 
 SCRIPT_HEADER = "x-fake-chat-script"
@@ -49,6 +50,19 @@ def generation_failed() -> DashScopeError:
     return DashScopeError("InternalError.Algo", "The model failed while generating (injected task_failed fault).")
 
 
+def engine_failure(exc: EngineError) -> DashScopeError:
+    if exc.status == 400:
+        return DashScopeError("InvalidParameter", exc.message)
+    return DashScopeError("InternalError", exc.message)
+
+
+def _error_event(err: DashScopeError) -> bytes:
+    # after the 200 and some tokens, a failure can only be told in the stream (it ends without [DONE])
+    kind = "invalid_request_error" if err.status < 500 else "server_error"
+    code = "invalid_parameter_error" if err.status < 500 else "internal_error"
+    return _sse({"error": {"message": err.message, "type": kind, "param": None, "code": code}})
+
+
 def _usage(finish: Finish) -> dict[str, int]:
     return {"prompt_tokens": finish.prompt_tokens, "completion_tokens": finish.completion_tokens,
             "total_tokens": finish.prompt_tokens + finish.completion_tokens}
@@ -64,25 +78,30 @@ def _chunk(base: dict[str, Any], delta: dict[str, Any] | None, finish: str | Non
     return _sse({**base, "object": "chat.completion.chunk", "choices": choices, "usage": usage})
 
 
-async def _stream(base: dict[str, Any], events: AsyncIterator[ChatEvent], fault: Fault | None,
+async def _stream(base: dict[str, Any], first: ChatEvent, events: AsyncIterator[ChatEvent], fault: Fault | None,
                   include_usage: bool) -> AsyncIterator[Any]:
     # EventStream closes this generator (and so the generation) when the client goes away.
     yield _chunk(base, {"role": "assistant", "content": ""})
-    async for event in events:
-        if isinstance(event, Piece):
-            yield _chunk(base, {"content": event.text})
-            if fault is not None and fault.kind == "task_failed":
-                err = generation_failed()
-                yield _sse({"error": {"message": err.message, "type": "server_error", "param": None,
-                                      "code": "internal_error"}})
+    async with aclosing(events):
+        event: ChatEvent | None = first
+        while event is not None:
+            if isinstance(event, Piece):
+                yield _chunk(base, {"content": event.text})
+                if fault is not None and fault.kind == "task_failed":
+                    yield _error_event(generation_failed())
+                    return
+                if fault is not None and fault.kind == "drop":
+                    yield DROP
+                    return
+            else:
+                yield _chunk(base, {}, event.reason)
+                if include_usage:
+                    yield _chunk(base, None, usage=_usage(event))
+            try:
+                event = await anext(events, None)
+            except EngineError as exc:
+                yield _error_event(engine_failure(exc))
                 return
-            if fault is not None and fault.kind == "drop":
-                yield DROP
-                return
-            continue
-        yield _chunk(base, {}, event.reason)
-        if include_usage:
-            yield _chunk(base, None, usage=_usage(event))
     yield b"data: [DONE]\n\n"
 
 
@@ -96,9 +115,10 @@ async def _collect(events: AsyncIterator[ChatEvent]) -> tuple[str, Finish]:
     raise DashScopeError("InternalError", "the chat engine ended without finishing")
 
 
-async def _collect_unless_gone(request: Request, events: AsyncIterator[ChatEvent]) -> tuple[str, Finish] | None:
-    """The whole reply, or None when the client disconnects first (the generation is then stopped)."""
-    work = asyncio.ensure_future(_collect(events))
+async def _unless_gone(request: Request, events: AsyncIterator[ChatEvent], step: Awaitable[Any]) -> Any:
+    """``step``'s result, or None when the client disconnects first: the generation is then
+    stopped (closed) rather than left running for nobody. Engine errors come out as DashScope's."""
+    work = asyncio.ensure_future(step)
     watcher = asyncio.ensure_future(_wait_disconnect(request))
     try:
         await asyncio.wait({work, watcher}, return_when=asyncio.FIRST_COMPLETED)
@@ -106,9 +126,12 @@ async def _collect_unless_gone(request: Request, events: AsyncIterator[ChatEvent
         for task in (work, watcher):
             task.cancel()
         await asyncio.gather(work, watcher, return_exceptions=True)
-    await events.aclose()  # type: ignore[attr-defined]
     if work.cancelled() or not work.done():
+        await events.aclose()  # type: ignore[attr-defined]
         return None
+    if isinstance(work.exception(), EngineError):
+        await events.aclose()  # type: ignore[attr-defined]
+        raise engine_failure(work.exception()) from None  # type: ignore[arg-type]
     return work.result()
 
 
@@ -140,13 +163,18 @@ async def handle_compat_chat(request: Request, body: dict[str, Any], stream: boo
     base = {"id": f"chatcmpl-{uuid.uuid4()}", "created": int(time.time()), "model": model,
             "system_fingerprint": None}
     if stream:
+        # the first token is awaited before the 200, so a prompt the engine refuses gets a 400
+        first = await _unless_gone(request, events, anext(events))
+        if first is None:
+            return Response(status_code=499)  # nobody is listening any more
         options = body.get("stream_options") or {}
-        return EventStream(_stream(base, events, fault, bool(options.get("include_usage"))),
+        return EventStream(_stream(base, first, events, fault, bool(options.get("include_usage"))),
                            request_id=new_request_id())
-    result = await _collect_unless_gone(request, events)
+    result = await _unless_gone(request, events, _collect(events))
     if result is None:
-        return Response(status_code=499)  # nobody is listening any more
+        return Response(status_code=499)
     text, finish = result
+    await events.aclose()  # type: ignore[attr-defined]
     if fault is not None and fault.kind == "task_failed":
         raise generation_failed()
     reply = {**base, "object": "chat.completion",

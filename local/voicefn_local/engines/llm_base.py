@@ -51,6 +51,15 @@ class Finish:
 ChatEvent = Piece | Finish
 
 
+class EngineError(Exception):
+    """The engine refused the prompt (``status`` 400: too long for its context) or failed (500)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 class ChatEngine(Protocol):
     name: str
 

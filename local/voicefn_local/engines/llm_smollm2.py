@@ -17,7 +17,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from voicefn_local.engines.llm_base import ChatEvent, ChatPrompt, Finish, Piece, count_prompt_tokens
+from voicefn_local.engines.llm_base import (ChatEvent, ChatPrompt, EngineError, Finish, Piece,
+                                            count_prompt_tokens)
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 N_CTX = 4096
@@ -119,11 +120,13 @@ class SmolLM2Engine:
                 if item is None:
                     break
                 if isinstance(item, BaseException):
-                    raise RuntimeError(f"SmolLM2 failed: {item}") from item
+                    raise EngineError(500, f"SmolLM2 failed: {item}") from item
                 if not isinstance(item, dict):
                     continue
-                if "error" in item:
-                    raise RuntimeError(f"SmolLM2 failed: {item['error']}")
+                if "error" in item:  # llama.cpp's own: a prompt beyond the context is its 400
+                    error = item["error"] if isinstance(item["error"], dict) else {"message": str(item["error"])}
+                    status = 400 if error.get("code") == 400 else 500
+                    raise EngineError(status, f"SmolLM2: {error.get('message', 'failed')}")
                 usage = item.get("usage") or usage
                 for choice in item.get("choices") or []:
                     text = (choice.get("delta") or {}).get("content")

@@ -55,3 +55,14 @@ def test_a_disconnect_stops_llama_cpp(emulator) -> None:
     assert time.monotonic() - start < 3
     last = chat_calls(emulator)[-1]
     assert last["finish"] == "cancelled" and last["tokens"] < 50
+
+
+async def test_a_prompt_beyond_the_context_is_a_400_before_any_stream(emulator) -> None:
+    import openai
+
+    messages = [{"role": "user", "content": "word " * 3000}]
+    for stream in (False, True):
+        with pytest.raises(openai.BadRequestError) as refused:
+            await client(emulator).chat.completions.create(model="qwen-plus", messages=messages, stream=stream)
+        assert "context" in refused.value.body["message"]
+    assert chat_calls(emulator)[-1]["finish"] == "failed"
