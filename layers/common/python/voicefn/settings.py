@@ -162,6 +162,7 @@ class Settings:
 
     # the embedded DashScope's engines (local runtime only; None = its own default)
     emulator_engine: str | None = None
+    emulator_llm_engine: str | None = None  # chat: smollm2, scripted
     emulator_asr_engine: str | None = None
 
     # chat (issue 9): the LLM is DashScope's compatible mode on the user's own key, unless a
@@ -263,6 +264,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *,
         log_level=env.choice("VOICEFN_LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
         # names checked by the emulator itself, which owns the list of engines
         emulator_engine=env.text("VOICEFN_FAKE_ENGINE"),
+        emulator_llm_engine=env.text("VOICEFN_FAKE_LLM_ENGINE"),
         emulator_asr_engine=env.text("VOICEFN_FAKE_ASR_ENGINE"),
         request_deadline_s=env.number("VOICEFN_REQUEST_DEADLINE_S", 120.0, minimum=0),
         **_chat_settings(env),
