@@ -30,7 +30,8 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
 
 async def record_turn(services: Services, principal: Principal, *, target: ChatTarget, messages: list[dict[str, Any]],
                       reply: str, usage: Usage, mode: str, voice: str | None, tts_model: str | None,
-                      characters: int, output_key: str | None = None, route: str = "/v1/chat/completions") -> tuple[int, str]:
+                      characters: int, output_key: str | None = None,
+                      route: str = "/v1/chat/completions") -> tuple[int, str]:
     """Write the turn's record; returns (record id, bill)."""
     bill = format_money(chat_bill(target, usage, tts_model, characters))
     fields: dict[str, Any] = {"route": route, "mode": mode, "messages": len(messages),

@@ -16,7 +16,8 @@ def test_plain_completion(stack: Stack) -> None:
     client = openai_client(stack, "chat-plain")
     done = client.chat.completions.create(model="qwen-plus", messages=[
         {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": [{"type": "text", "text": "What is the "}, {"type": "text", "text": "capital-plain?"}]}])
+        {"role": "user", "content": [{"type": "text", "text": "What is the "},
+                                     {"type": "text", "text": "capital-plain?"}]}])
     assert done.object == "chat.completion"
     assert done.model == "qwen-plus"
     assert done.choices[0].message.role == "assistant"

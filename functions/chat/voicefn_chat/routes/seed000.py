@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from voicefn.auth.principal import Principal
 from voicefn.dashscope.errors import UpstreamError
 from voicefn.errors import ApiError
 from voicefn.llm import ChatTarget, Usage, resolve_target
