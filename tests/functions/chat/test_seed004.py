@@ -110,10 +110,22 @@ def test_tts_enabled_defaults_to_off(stack: Stack) -> None:
     assert stack.stats()["tts_ws_tasks"] == before
 
 
-def test_cache_clear_needs_a_service_key(stack: Stack) -> None:
+def test_cache_clear_needs_a_service_key(stack: Stack, settings_override: Any) -> None:
     with stack.client("seed004-user") as client:
         refused = client.post("/cache/clear")
-    assert refused.status_code == 403
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    settings_override(service_keys={"sk-ops-service-key": "ops"})
+    tag = uuid.uuid4().hex[:6]
+    with stack.client("seed004-user") as client:
+        spoken = client.post("/v1/audio/speech", json={"model": "tts-1", "input": f"Cache me {tag}."})
+        assert spoken.status_code == 200
+    assert httpx.get(f"{stack.base_url}/cache/stats").json()["entries"] >= 1
+    cleared = httpx.post(f"{stack.base_url}/cache/clear", headers={"Authorization": "Bearer sk-ops-service-key"})
+    assert cleared.status_code == 200 and cleared.json()["cleared"] >= 1
+    assert httpx.get(f"{stack.base_url}/cache/stats").json()["entries"] == 0
+    with stack.client("seed004-user") as client:
+        again = client.post("/v1/audio/speech", json={"model": "tts-1", "input": f"Cache me {tag}."})
+    assert again.headers["x-voicefn-cache"] == "miss"
 
 
 def test_models_and_service_info(stack: Stack) -> None:
