@@ -15,9 +15,9 @@ def test_plain_completion(stack: Stack) -> None:
     script(stack, {"reply": "Changsha is the capital of Hunan.", "when_contains": "capital-plain"})
     client = openai_client(stack, "chat-plain")
     done = client.chat.completions.create(model="qwen-plus", messages=[
-        {"role": "system", "content": "Be brief."},
+        {"role": "system", "content": "Be brief."},  # (user: an end-user id, accepted as OpenAI does)
         {"role": "user", "content": [{"type": "text", "text": "What is the "},
-                                     {"type": "text", "text": "capital-plain?"}]}])
+                                     {"type": "text", "text": "capital-plain?"}]}], user="end-user-7")
     assert done.object == "chat.completion"
     assert done.model == "qwen-plus"
     assert done.choices[0].message.role == "assistant"
