@@ -15,7 +15,7 @@ def test_plain_completion(stack: Stack) -> None:
     script(stack, {"reply": "Changsha is the capital of Hunan.", "when_contains": "capital-plain"})
     client = openai_client(stack, "chat-plain")
     done = client.chat.completions.create(model="qwen-plus", messages=[
-        {"role": "system", "content": "Be brief."},  # (user: an end-user id, accepted as OpenAI does)
+        {"role": "system", "content": "Be brief."},
         {"role": "user", "content": [{"type": "text", "text": "What is the "},
                                      {"type": "text", "text": "capital-plain?"}]}], user="end-user-7")
     assert done.object == "chat.completion"
