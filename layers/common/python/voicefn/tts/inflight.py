@@ -32,7 +32,13 @@ class CacheCounters:
 
 
 counters = CacheCounters()
-_local: dict[str, asyncio.Event] = {}
+# (event loop, cache key) -> set when done. An Event belongs to one loop; a process may run more
+# than one (the local runtime in a thread, tests).
+_local: dict[tuple[int, str], asyncio.Event] = {}
+
+
+def _slot(cache_key: str) -> tuple[int, str]:
+    return id(asyncio.get_running_loop()), cache_key
 
 
 def in_flight() -> int:
@@ -46,15 +52,15 @@ def is_marker(cache_key: str) -> bool:
 
 async def begin(services: Services, cache_key: str) -> None:
     """Announce that the audio of ``cache_key`` is on its way (queued or being synthesized)."""
-    if cache_key in _local:
+    if _slot(cache_key) in _local:
         return
-    _local[cache_key] = asyncio.Event()
+    _local[_slot(cache_key)] = asyncio.Event()
     await services.state.put_cache(MARKER_PREFIX + cache_key, {"until": time.time() + MARKER_TTL_S})
 
 
 async def end(services: Services, cache_key: str) -> None:
     """The synthesis finished (cached) or failed: wake every waiter. Safe to call twice."""
-    event = _local.pop(cache_key, None)
+    event = _local.pop(_slot(cache_key), None)
     if event is None:
         return
     event.set()
@@ -74,7 +80,7 @@ async def synthesizing(services: Services, cache_key: str) -> AsyncIterator[None
 async def wait(services: Services, cache_key: str, timeout_s: float) -> bool:
     """Wait (at most ``timeout_s``) for a synthesis of ``cache_key`` in flight here or elsewhere;
     False at once if there is none. True means: look in the cache again."""
-    event = _local.get(cache_key)
+    event = _local.get(_slot(cache_key))
     if event is not None:
         counters.waits += 1
         with contextlib.suppress(asyncio.TimeoutError):
