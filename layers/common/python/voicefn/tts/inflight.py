@@ -60,12 +60,39 @@ async def begin(services: Services, cache_key: str) -> None:
 
 async def end(services: Services, cache_key: str) -> None:
     """The synthesis finished (cached) or failed: wake every waiter. Safe to call twice."""
+    if _release(cache_key):
+        await _clear_marker(services, cache_key)
+
+
+def end_soon(services: Services, cache_keys: list[str]) -> None:
+    """:func:`end` for code that cannot wait (a turn torn down by cancellation): this instance's
+    waiters wake now, the markers are cleared by a task of their own."""
+    released = [key for key in cache_keys if _release(key)]
+    if released:
+        task = asyncio.get_running_loop().create_task(_clear_markers(services, released))
+        _clearing.add(task)
+        task.add_done_callback(_clearing.discard)
+
+
+_clearing: set[asyncio.Task[None]] = set()
+
+
+def _release(cache_key: str) -> bool:
     event = _local.pop(_slot(cache_key), None)
     if event is None:
-        return
+        return False
     event.set()
+    return True
+
+
+async def _clear_marker(services: Services, cache_key: str) -> None:
     with contextlib.suppress(Exception):  # the marker expires anyway
         await services.state.put_cache(MARKER_PREFIX + cache_key, {"until": 0})
+
+
+async def _clear_markers(services: Services, cache_keys: list[str]) -> None:
+    for key in cache_keys:
+        await _clear_marker(services, key)
 
 
 @contextlib.asynccontextmanager
@@ -74,7 +101,7 @@ async def synthesizing(services: Services, cache_key: str) -> AsyncIterator[None
     try:
         yield
     finally:
-        await asyncio.shield(end(services, cache_key))
+        end_soon(services, [cache_key])
 
 
 async def wait(services: Services, cache_key: str, timeout_s: float) -> bool:
