@@ -153,3 +153,11 @@ class StateStore(Protocol):
     async def get_spend(self, user_id: str, month: str, day: str) -> dict[str, int]:
         """``{day_spent, day_held, month_spent, month_held}`` (0 where nothing was recorded)."""
         ...
+
+    async def cache_entries(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every (key, value) of the cache index (seed 004's /cache/stats)."""
+        ...
+
+    async def clear_cache(self) -> int:
+        """Forget every cache entry (the stored audio stays: history links to it); returns how many."""
+        ...

@@ -723,3 +723,25 @@ class TablestoreStateStore:
     async def get_spend(self, user_id: str, month: str, day: str) -> dict[str, int]:
         records.check_spend_buckets(month, day)
         return await self._run(self._get_spend_sync, user_id, month, day)
+
+    async def cache_entries(self) -> list[tuple[str, dict[str, Any]]]:
+        ots = _ots()
+
+        def _all() -> list[tuple[str, dict[str, Any]]]:
+            rows = self._scan("cache", [("cache_key", ots.INF_MIN)], [("cache_key", ots.INF_MAX)])
+            return [(str(row.primary_key[0][1]),
+                     json.loads(dict((n, v) for n, v, _ in row.attribute_columns)["value"])) for row in rows]
+
+        return await self._run(_all)
+
+    async def clear_cache(self) -> int:
+        ots = _ots()
+
+        def _clear() -> int:
+            keys = [row.primary_key for row in
+                    self._scan("cache", [("cache_key", ots.INF_MIN)], [("cache_key", ots.INF_MAX)])]
+            for pk in keys:
+                self.client.delete_row(self._t("cache"), pk, None)
+            return len(keys)
+
+        return await self._run(_clear)

@@ -90,25 +90,48 @@ class TtsService:
         return api_key
 
     # -- cache ------------------------------------------------------------------------------
-    async def cached(self, params: TtsParams) -> CachedAudio | None:
-        entry = await self.services.state.get_cache(params.cache_key(normalize_for_cache(params.text)))
+    async def cached(self, params: TtsParams, *, wait: bool = True) -> CachedAudio | None:
+        """The cached audio of ``params``; if it is being synthesized right now (here or on
+        another instance), after waiting for that synthesis (``wait``). Counted for /cache/stats."""
+        return await self.cached_key(params.cache_key(normalize_for_cache(params.text)), wait=wait)
+
+    async def cached_key(self, key: str, *, wait: bool = True) -> CachedAudio | None:
+        """:meth:`cached` by cache key (a URL that names a sentence's audio by its key)."""
+        from voicefn.tts import inflight
+
+        hit = await self._lookup(key)
+        if hit is None and wait and await inflight.wait(self.services, key, self.services.settings.chat_audio_wait_s):
+            hit = await self._lookup(key)
+        if hit is None:
+            inflight.counters.misses += 1
+        else:
+            inflight.counters.hits += 1
+        return hit
+
+    async def _lookup(self, key: str) -> CachedAudio | None:
+        entry = await self.services.state.get_cache(key)
         if not entry:
             return None
         # The object may have been deleted by a lifecycle rule: then it is a miss.
         if await self.services.objects.head(entry["object_key"]) is None:
             return None
         # a cloned voice given a new sample (PUT /api/audio/voice/{id}) speaks differently: a miss
-        if entry.get("voice_sample") != await self._voice_sample(params.voice):
+        voice = entry.get("voice")
+        if entry.get("voice_sample") and (not voice or entry["voice_sample"] != await self._voice_sample(voice)):
             return None
         return CachedAudio(entry["object_key"], float(entry["duration"]), int(entry["characters"]),
                            int(entry.get("segments", 1)))
 
     async def remember(self, params: TtsParams, object_key: str, duration: float, characters: int,
-                       segments: int = 1) -> None:
-        await self.services.state.put_cache(
-            params.cache_key(normalize_for_cache(params.text)),
-            {"object_key": object_key, "duration": duration, "characters": characters,
-             "segments": segments, "voice_sample": await self._voice_sample(params.voice)})
+                       segments: int = 1, size: int | None = None) -> None:
+        entry: dict[str, Any] = {"object_key": object_key, "duration": duration, "characters": characters,
+                                 "segments": segments}
+        sample = await self._voice_sample(params.voice)
+        if sample is not None:  # a cloned voice: remember which sample it spoke from
+            entry.update(voice=params.voice, voice_sample=sample)
+        if size is not None:
+            entry["bytes"] = size
+        await self.services.state.put_cache(params.cache_key(normalize_for_cache(params.text)), entry)
 
     async def _voice_sample(self, voice_id: str) -> str | None:
         """The sample a cloned voice speaks from now (None for system voices)."""
@@ -147,7 +170,7 @@ class TtsService:
 
         duration = round(duration_seconds(audio, params.format, params.sample_rate), 3)
         info = await store_audio(self.services.objects, audio, params.format, params.sample_rate)
-        await self.remember(params, info.key, duration, characters, segments)
+        await self.remember(params, info.key, duration, characters, segments, size=len(audio))
         return CachedAudio(info.key, duration, characters, segments)
 
     def url_of(self, object_key: str) -> str:
