@@ -21,6 +21,18 @@ def chat_bill(target: ChatTarget, usage: Usage, tts_model: str | None, character
     return tokens + (tts_bill(tts_model, characters) if tts_model and characters else Decimal(0))
 
 
+# a turn that names no max_tokens is held at this many reply tokens (released or settled at its end)
+DEFAULT_HELD_REPLY_TOKENS = 1024
+
+
+def estimate_turn_bill(target: ChatTarget, messages: list[dict[str, Any]], max_tokens: int | None) -> Decimal:
+    """What a turn may cost before it runs, for the spend caps: a token per character of the prompt
+    (generous: English runs ~4 characters a token) and ``max_tokens`` of reply. Speech is held
+    apart, by the TTS service, when a spoken reply is asked for."""
+    prompt = sum(len(str(m.get("content") or "")) for m in messages)
+    return chat_bill(target, Usage(prompt, max_tokens or DEFAULT_HELD_REPLY_TOKENS), None, 0)
+
+
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
     for message in reversed(messages):
         if message.get("role") == "user":

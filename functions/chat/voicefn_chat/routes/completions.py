@@ -28,10 +28,11 @@ from voicefn.errors import ApiError, openai_body
 from voicefn.logging import get_logger
 from voicefn.pipeline import AudioChunk, TextDelta
 from voicefn.services import Services
-from voicefn.web.deps import PrincipalDep, ServicesDep
+from voicefn.limits import RateLimited, hold
+from voicefn.web.deps import ServicesDep
 from voicefn.web.routing import plain_router
 from voicefn_chat.audio_links import audio_link
-from voicefn_chat.billing import record_turn
+from voicefn_chat.billing import estimate_turn_bill, record_turn
 from voicefn_chat.plan import ChatPlan, plan_request
 from voicefn_chat.schemas import ChatCompletionRequest
 from voicefn_chat.turn import ReplyEnd, ReplyTurn, SpeechStart, Spoken, TurnEvent
@@ -46,8 +47,11 @@ AUDIO_TTL_S = 3600
 
 
 @router.post("/chat/completions", summary="OpenAI-compatible chat completions (SSE with stream: true)")
-async def completions(body: ChatCompletionRequest, principal: PrincipalDep, services: ServicesDep) -> Any:
+async def completions(body: ChatCompletionRequest, services: ServicesDep,
+                      principal: Principal = RateLimited("chat")) -> Any:
     plan = await plan_request(body, principal, services)
+    await hold(services, principal, estimate_turn_bill(plan.target, plan.body["messages"], plan.body.get("max_tokens")),
+               api_key=plan.target.api_key)  # the spend caps: the turn's bill settles it
     turn = ReplyTurn(services, principal, plan.target, plan.body, voice=plan.voice, tts_api_key=plan.tts_api_key,
                      deliver_audio=plan.mode == "audio")
     events = turn.events()

@@ -16,7 +16,11 @@ from voicefn.errors import ApiError
 from voicefn.llm import ChatTarget, Usage, resolve_target
 from voicefn.llm.errors import to_chat_error
 from voicefn.services import Services
-from voicefn.web.deps import PrincipalDep, ServicesDep
+from voicefn.auth.principal import Principal
+from voicefn.billing import tts_bill
+from voicefn.limits import RateLimited, hold
+from voicefn.web.deps import ServicesDep
+from voicefn_chat.billing import DEFAULT_HELD_REPLY_TOKENS
 from voicefn.web.routing import plain_router
 from voicefn_chat.schemas import AiChatRequest
 
@@ -27,11 +31,12 @@ MAX_SEGMENT_AUDIO_BYTES = 50 * 1024 * 1024
 
 
 @router.post("/api/ai-chat", summary="Chat with the travel assistant, reply spoken (seed 000)")
-async def ai_chat(body: AiChatRequest, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
+async def ai_chat(body: AiChatRequest, services: ServicesDep,
+                  principal: Principal = RateLimited("chat")) -> dict[str, Any]:
     from voicefn.apikeys import resolve_api_key
     from voicefn.text.validate import require_speech
     from voicefn.tts.qwen_voices import check_qwen_voice
-    from voicefn_chat.billing import record_turn
+    from voicefn_chat.billing import estimate_turn_bill, record_turn
 
     if not body.message.strip():
         raise ApiError("INVALID_PARAMETER", "message is required", param="message")
@@ -46,6 +51,9 @@ async def ai_chat(body: AiChatRequest, principal: PrincipalDep, services: Servic
     target = await resolve_target(principal, services, settings.llm_default_model)
     messages = [{"role": "system", "content": settings.chat_system_prompt},
                 {"role": "user", "content": body.message}]
+    await hold(services, principal, estimate_turn_bill(target, messages, None)
+               + (tts_bill(settings.seed000_tts_model, DEFAULT_HELD_REPLY_TOKENS) if body.include_audio else 0),
+               api_key=target.api_key)  # the spend caps: the turn's bill settles it
     reply, usage = await _ask(services, target, messages)
     out: dict[str, Any] = {"user_message": body.message, "ai_response": reply, "voice": body.voice,
                            "language_type": body.language_type}
