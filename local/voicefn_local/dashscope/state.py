@@ -6,6 +6,7 @@ from starlette.requests import HTTPConnection
 
 from voicefn_local.dashscope.asr_service import AsrService
 from voicefn_local.dashscope.catalog import VoiceDirectory
+from voicefn_local.dashscope.chat_service import ChatService
 from voicefn_local.dashscope.config import EmulatorConfig
 from voicefn_local.dashscope.faults import FaultTable
 from voicefn_local.dashscope.files import FileStore
@@ -27,6 +28,7 @@ class EmulatorState:
         self.runner = EngineRunner(self.engine, self.stats)
         self.asr = AsrService(config, self.stats)  # ASR engine, scripts, transcription tasks
         self.compat_chat = MultimodalRegistry()     # model families of compatible-mode chat
+        self.chat = ChatService(config.llm_engine or "scripted", self.stats)  # chat engine, scripts, calls
 
     def file_url(self, conn: HTTPConnection, name: str) -> str:
         """Absolute URL of a result file, on the base URL the caller used (or the configured one)."""

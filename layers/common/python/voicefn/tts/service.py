@@ -83,8 +83,23 @@ class TtsService:
         return await resolve_api_key(principal, self.services)
 
     # -- cache ------------------------------------------------------------------------------
-    async def cached(self, params: TtsParams) -> CachedAudio | None:
-        entry = await self.services.state.get_cache(params.cache_key(normalize_for_cache(params.text)))
+    async def cached(self, params: TtsParams, *, wait: bool = True) -> CachedAudio | None:
+        """The cached audio of ``params``; if it is being synthesized right now (here or on
+        another instance), after waiting for that synthesis (``wait``). Counted for /cache/stats."""
+        from voicefn.tts import inflight
+
+        key = params.cache_key(normalize_for_cache(params.text))
+        hit = await self._lookup(key)
+        if hit is None and wait and await inflight.wait(self.services, key, self.services.settings.chat_audio_wait_s):
+            hit = await self._lookup(key)
+        if hit is None:
+            inflight.counters.misses += 1
+        else:
+            inflight.counters.hits += 1
+        return hit
+
+    async def _lookup(self, key: str) -> CachedAudio | None:
+        entry = await self.services.state.get_cache(key)
         if not entry:
             return None
         # The object may have been deleted by a lifecycle rule: then it is a miss.
@@ -94,11 +109,12 @@ class TtsService:
                            int(entry.get("segments", 1)))
 
     async def remember(self, params: TtsParams, object_key: str, duration: float, characters: int,
-                       segments: int = 1) -> None:
-        await self.services.state.put_cache(
-            params.cache_key(normalize_for_cache(params.text)),
-            {"object_key": object_key, "duration": duration, "characters": characters,
-             "segments": segments})
+                       segments: int = 1, size: int | None = None) -> None:
+        entry: dict[str, Any] = {"object_key": object_key, "duration": duration, "characters": characters,
+                                 "segments": segments}
+        if size is not None:
+            entry["bytes"] = size
+        await self.services.state.put_cache(params.cache_key(normalize_for_cache(params.text)), entry)
 
     # -- one-shot synthesis -----------------------------------------------------------------
     async def synthesize(self, principal: Principal, params: TtsParams, *,
@@ -128,7 +144,7 @@ class TtsService:
 
         duration = round(duration_seconds(audio, params.format, params.sample_rate), 3)
         info = await store_audio(self.services.objects, audio, params.format, params.sample_rate)
-        await self.remember(params, info.key, duration, characters, segments)
+        await self.remember(params, info.key, duration, characters, segments, size=len(audio))
         return CachedAudio(info.key, duration, characters, segments)
 
     def url_of(self, object_key: str) -> str:
