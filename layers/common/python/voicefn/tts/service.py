@@ -86,9 +86,12 @@ class TtsService:
     async def cached(self, params: TtsParams, *, wait: bool = True) -> CachedAudio | None:
         """The cached audio of ``params``; if it is being synthesized right now (here or on
         another instance), after waiting for that synthesis (``wait``). Counted for /cache/stats."""
+        return await self.cached_key(params.cache_key(normalize_for_cache(params.text)), wait=wait)
+
+    async def cached_key(self, key: str, *, wait: bool = True) -> CachedAudio | None:
+        """:meth:`cached` by cache key (a URL that names a sentence's audio by its key)."""
         from voicefn.tts import inflight
 
-        key = params.cache_key(normalize_for_cache(params.text))
         hit = await self._lookup(key)
         if hit is None and wait and await inflight.wait(self.services, key, self.services.settings.chat_audio_wait_s):
             hit = await self._lookup(key)
