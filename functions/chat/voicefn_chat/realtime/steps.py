@@ -5,6 +5,7 @@ question on a signed URL of the stored audio, speak the reply through the chat f
 from __future__ import annotations
 
 import base64
+import contextlib
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -93,21 +94,28 @@ async def speak_reply(session: RealtimeSession, target: ChatTarget, body: dict[s
     turn = ReplyTurn(services, session.principal, target, body, voice=voice, tts_api_key=tts_key,
                      deliver_audio=True)
     out, started, tts_started = Spoken(), time.monotonic(), False
-    async for event in turn.events():
-        if isinstance(event, TextDelta):
-            out.text += event.text
-            await session.send(chunk_event, {"chunk": event.text, "full_response": out.text})
-        elif isinstance(event, (SpeechStart, AudioChunk)) and not tts_started:
-            tts_started = True
-            await session.send("tts_started", {"message": "开始语音合成..."})
-        if isinstance(event, AudioChunk) and event.data:
-            if out.first_audio_s is None:
-                out.first_audio_s = time.monotonic() - started
-            out.audio_chunks += 1
-            out.audio_bytes += len(event.data)
-            await session.send("audio_stream", {"event": "data", "data": base64.b64encode(event.data).decode()})
-        elif isinstance(event, ReplyEnd):
-            out.usage, out.characters, out.sentences = event.usage, event.characters, event.sentences
+    async with contextlib.aclosing(turn.events()) as events:  # a cancelled turn closes its LLM stream and TTS
+        async for event in events:
+            await _deliver(session, event, out, chunk_event, started, tts_started)
+            tts_started = tts_started or isinstance(event, (SpeechStart, AudioChunk))
     if out.audio_chunks:
         await session.send("audio_stream", {"event": "finished"})
     return out
+
+
+async def _deliver(session: RealtimeSession, event: object, out: Spoken, chunk_event: str, started: float,
+                   tts_started: bool) -> None:
+    """One event of the reply turn, as seed 002's messages."""
+    if isinstance(event, TextDelta):
+        out.text += event.text
+        await session.send(chunk_event, {"chunk": event.text, "full_response": out.text})
+    elif isinstance(event, (SpeechStart, AudioChunk)) and not tts_started:
+        await session.send("tts_started", {"message": "开始语音合成..."})
+    if isinstance(event, AudioChunk) and event.data:
+        if out.first_audio_s is None:
+            out.first_audio_s = time.monotonic() - started
+        out.audio_chunks += 1
+        out.audio_bytes += len(event.data)
+        await session.send("audio_stream", {"event": "data", "data": base64.b64encode(event.data).decode()})
+    elif isinstance(event, ReplyEnd):
+        out.usage, out.characters, out.sentences = event.usage, event.characters, event.sentences
