@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
@@ -13,14 +14,23 @@ from tests.stack import Stack
 PACKET = 8 * 1024
 
 
-def open_socket(stack: Stack, path: str, user: str | None, *, header: bool = False) -> ClientConnection:
+def open_socket(stack: Stack, path: str, user: str | None, *, header: bool = False,
+                receive_buffer: int | None = None) -> ClientConnection:
+    """``receive_buffer``: a small fixed kernel buffer (no autotuning up to tens of MB), so a
+    stalled reader is felt by the server at once, as over a real network."""
     url = f"{stack.ws_url}{path}"
+    sock = None
+    if receive_buffer is not None:
+        host, port = stack.ws_url.split("//", 1)[1].split(":")
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.connect((host, int(port)))
     headers = {}
     if user is not None and header:
         headers["Authorization"] = f"Bearer {stack.token(user)}"
     elif user is not None:
         url += f"?token={stack.token(user)}"
-    return connect(url, open_timeout=10, additional_headers=headers, max_size=None)
+    return connect(url, open_timeout=10, additional_headers=headers, max_size=None, sock=sock, max_queue=4)
 
 
 def packets(data: bytes, size: int = PACKET, **extra: Any) -> list[dict[str, Any]]:
