@@ -79,12 +79,13 @@ class SpeechFilter:
         self.in_code = False
 
     def speakable(self, sentence: str) -> str | None:
-        if sentence.lstrip().startswith(("```", "~~~")):
-            self.in_code = not self.in_code
-            return None
-        if self.in_code:
-            return None
-        spoken = clean_for_speech(sentence).strip()
+        kept = []
+        for line in sentence.splitlines(keepends=True):  # a piece may hold a fence and a sentence
+            if line.lstrip().startswith(("```", "~~~")):
+                self.in_code = not self.in_code
+            elif not self.in_code:
+                kept.append(line)
+        spoken = clean_for_speech("".join(kept)).strip()
         return spoken if any(is_speakable(c) for c in spoken) else None
 
 

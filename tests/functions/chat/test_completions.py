@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from openai import AuthenticationError, BadRequestError, NotFoundError
+from openai import AuthenticationError, BadRequestError, InternalServerError, NotFoundError, RateLimitError
 
-from tests.functions.chat.helpers import openai_client, script
+from tests.functions.chat.helpers import openai_client, script, sse_events
 from tests.stack import Stack
 
 pytestmark = pytest.mark.usefixtures("no_faults")
@@ -17,7 +17,7 @@ def test_plain_completion(stack: Stack) -> None:
     done = client.chat.completions.create(model="qwen-plus", messages=[
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": [{"type": "text", "text": "What is the "},
-                                     {"type": "text", "text": "capital-plain?"}]}])
+                                     {"type": "text", "text": "capital-plain?"}]}], user="end-user-7")
     assert done.object == "chat.completion"
     assert done.model == "qwen-plus"
     assert done.choices[0].message.role == "assistant"
@@ -74,3 +74,26 @@ def test_errors_before_the_stream_starts(stack: Stack) -> None:
     bad_key.api_key = "not-a-token"
     with pytest.raises(AuthenticationError):
         bad_key.chat.completions.create(model="qwen-plus", messages=[{"role": "user", "content": "hi"}])
+
+
+@pytest.mark.parametrize("kind, error, status", [("throttle", RateLimitError, 429),
+                                                 ("error", InternalServerError, 502)])
+def test_upstream_refusals_are_statuses_before_the_stream(stack: Stack, kind: str, error: type, status: int) -> None:
+    stack.set_faults([{"match": {"api": "chat"}, "fault": {"kind": kind, "times": 1}}])
+    client = openai_client(stack, "chat-faults")
+    with pytest.raises(error) as raised:
+        client.chat.completions.create(model="qwen-plus", messages=[{"role": "user", "content": "hi"}], stream=True)
+    assert raised.value.status_code == status  # type: ignore[attr-defined]
+
+
+def test_a_failure_mid_stream_ends_it_with_an_error_event(stack: Stack) -> None:
+    script(stack, {"reply": "This reply will break off in the middle.", "when_contains": "mid-fail"})
+    stack.set_faults([{"match": {"api": "chat"}, "fault": {"kind": "task_failed", "times": 1}}])
+    with stack.client("chat-faults") as client:
+        response = client.post("/v1/chat/completions", json={
+            "model": "qwen-plus", "messages": [{"role": "user", "content": "mid-fail"}], "stream": True})
+    assert response.status_code == 200
+    events = sse_events(response.text)
+    assert events[-1] != "[DONE]"
+    assert events[-1]["error"]["code"] == "upstream_error"
+    assert "".join(e["choices"][0]["delta"].get("content") or "" for e in events[:-1] if e.get("choices"))

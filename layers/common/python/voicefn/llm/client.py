@@ -75,15 +75,16 @@ def _chunk_of(data: dict[str, Any]) -> LlmChunk:
 
 
 class ChatClient:
-    def __init__(self, *, timeout_s: float) -> None:
+    def __init__(self, *, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0))
+        self._transport = transport  # tests: an httpx.MockTransport
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _http(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, transport=self._transport)
             self._loop = loop
         return self._client
 
