@@ -20,7 +20,8 @@ API names used in ``match.api``: ``tts_ws`` (CosyVoice WebSocket), ``tts_http`` 
 multimodal-generation and compatible-mode chat), ``asr_filetrans`` (transcription task
 submission, every model; ``latency``, ``task_failed`` and ``stuck`` act on the task itself),
 ``tasks`` (``GET /tasks/{id}`` and cancel), ``chat`` (chat models in compatible mode: see
-:mod:`.chat_compat`), ``voice_enrollment`` (the customization endpoint,
+:mod:`.chat_compat`), ``vlm`` (qwen-vl models in compatible mode: :mod:`.vlm_compat`),
+``voice_enrollment`` (the customization endpoint,
 every action; ``match.model`` is the ``target_model``, ``match.voice`` the ``voice_id``;
 ``task_failed`` ends a created or updated voice ``UNDEPLOYED``, ``stuck`` leaves it ``DEPLOYING``,
 ``drop`` cuts the answer). ``match.text_contains`` sees an ASR call's audio URL (``asr_sync``:
