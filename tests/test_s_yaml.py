@@ -96,7 +96,7 @@ def _errors(schema: dict[str, Any], props: dict[str, Any]) -> list[str]:
 def test_every_fc3_resource_matches_the_component_schema(resources: dict[str, Any],
                                                         fc3_schema: dict[str, Any]) -> None:
     functions = _fc3(resources)
-    assert set(functions) == {"tts", "account", "asr"}
+    assert set(functions) == {"tts", "account", "asr", "voice"}
     for key, props in functions.items():
         assert _errors(fc3_schema, props) == [], key
 
@@ -163,7 +163,7 @@ def _assigns_handler(index: Path) -> bool:
                for node in tree.body)
 
 
-@pytest.mark.parametrize("key", ["tts", "account", "asr"])
+@pytest.mark.parametrize("key", ["tts", "account", "asr", "voice"])
 def test_code_points_at_what_voicefn_package_builds(key: str, resources: dict[str, Any], manifest: Manifest) -> None:
     spec, props = manifest.functions[key], resources[key]["props"]
     assert props["code"] == f"./dist/{spec.code_dir.name}.zip"
@@ -192,7 +192,7 @@ def test_asr_is_an_event_function_triggered_by_asr_uploads(resources: dict[str, 
     for event in ("ObjectCreated:PutObject", "ObjectCreated:PostObject", "ObjectCreated:CompleteMultipartUpload"):
         assert [s.key for s in manifest.oss_triggers_for("uploads/asr/u1/" + "0" * 32 + ".wav", event)] == ["asr"]
     assert manifest.oss_triggers_for("uploads/asr/u1/t.wav", "ObjectCreated:CopyObject") == []
-    assert manifest.oss_triggers_for("uploads/voice/u1/t.wav", "ObjectCreated:PutObject") == []
+    assert [s.key for s in manifest.oss_triggers_for("uploads/voice/u1/t.wav", "ObjectCreated:PutObject")] == ["voice"]
     assert manifest.oss_triggers_for("audio/tts/20250101/x.mp3", "ObjectCreated:PutObject") == []
     routes = {path: manifest.match_route(path).key for path in
               ("/api/audio/asr/recognize", "/api/audio/asr/task/abc", "/v1/audio/transcriptions",
@@ -200,6 +200,25 @@ def test_asr_is_an_event_function_triggered_by_asr_uploads(resources: dict[str, 
     assert routes == {"/api/audio/asr/recognize": "asr", "/api/audio/asr/task/abc": "asr",
                       "/v1/audio/transcriptions": "asr", "/api/audio/uploads": "account",
                       "/api/audio/uploads/abc": "account"}
+
+
+def test_voice_is_an_event_function_triggered_by_voice_uploads(resources: dict[str, Any],
+                                                                manifest: Manifest) -> None:
+    props, spec = resources["voice"]["props"], manifest.functions["voice"]
+    assert (spec.kind, spec.app_factory, spec.name) == ("event", "voicefn_voice.app:create_app", "voicefn-voice")
+    assert props["environmentVariables"] == resources["account"]["props"]["environmentVariables"]
+    assert props["asyncInvokeConfig"] == {"maxAsyncRetryAttempts": 3, "maxAsyncEventAgeInSeconds": 86400}
+    (oss,) = [t for t in props["triggers"] if t["triggerType"] == "oss"]
+    region, bucket = props["region"], props["environmentVariables"]["OSS_BUCKET"]
+    assert oss["sourceArn"] == f"acs:oss:{region}:{SAMPLE_ACCOUNT_ID}:{bucket}"
+    assert oss["triggerConfig"]["filter"] == {"key": {"prefix": "uploads/voice/", "suffix": ""}}
+    for event in ("ObjectCreated:PutObject", "ObjectCreated:PostObject", "ObjectCreated:CompleteMultipartUpload"):
+        assert [s.key for s in manifest.oss_triggers_for("uploads/voice/u1/" + "0" * 32 + ".mp3", event)] == ["voice"]
+    assert manifest.oss_triggers_for("audio/voice/20250101/x.wav", "ObjectCreated:PutObject") == []
+    routes = {path: manifest.match_route(path).key for path in
+              ("/api/audio/voice/create", "/api/audio/voice/system", "/api/audio/voice/list",
+               "/api/audio/voice/cosyvoice-v2-abc-0123", "/api/voice/create_voice", "/api/voice/get_voices")}
+    assert set(routes.values()) == {"voice"}, routes
 
 
 def _oss_trigger_config_errors(fc3_schema: dict[str, Any], config: dict[str, Any]) -> list[str]:
@@ -258,7 +277,7 @@ def local_env(tmp_path: Path) -> Iterator[None]:
     reset_services()
 
 
-@pytest.mark.parametrize("key", ["tts", "account", "asr"])
+@pytest.mark.parametrize("key", ["tts", "account", "asr", "voice"])
 def test_every_route_of_the_function_app_is_reachable(key: str, manifest: Manifest, local_env: None) -> None:
     spec: FunctionSpec = manifest.functions[key]
     module = spec.app_factory.split(":")[0]

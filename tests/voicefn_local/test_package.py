@@ -94,10 +94,12 @@ def test_the_repository_packages(tmp_path: Path) -> None:
     layer = _names(artifacts["layer"].path)
     assert "python/voicefn/__init__.py" in layer and "python/voicefn/web/server.py" in layer
     assert all(n.startswith("python/voicefn/") for n in layer)
-    for name in layer + _names(artifacts["tts"].path) + _names(artifacts["account"].path):
+    for name in layer + _names(artifacts["tts"].path) + _names(artifacts["account"].path) + \
+            _names(artifacts["voice"].path):
         assert "voicefn_local" not in name and "__pycache__" not in name and not name.endswith(".pyc")
         assert "/tests/" not in name
-    for key in ("tts", "account"):
+    assert "python/voicefn/voice/enroll.py" in layer
+    for key in ("tts", "account", "voice"):
         names = _names(artifacts[key].path)
         assert {"index.py", f"voicefn_{key}/__init__.py", f"voicefn_{key}/app.py"} <= set(names)
         assert all(n == "index.py" or n.startswith(f"voicefn_{key}/") for n in names)

@@ -27,12 +27,16 @@ class UploadTicketBody(BaseModel):
     size: int = Field(description="the file's size in bytes; the upload may not be larger")
     filename: str = Field("", description="the file's name, kept as a label only")
     callback_url: Optional[str] = Field(None, description="public http(s) URL that receives the finished task")
+    voice: Optional[dict[str, Any]] = Field(
+        None, description="purpose voice only: {target_model, prefix, name?, gender?, description?, is_public?, "
+        "language_hints?}; the sample is enrolled as this voice when it lands (the ticket then shows voice_id)")
 
 
 @router.post("/uploads", summary="Get a signed upload ticket (OSS PostObject form and presigned PUT URL)")
 async def create_upload(body: UploadTicketBody, principal: PrincipalDep, services: ServicesDep) -> dict[str, Any]:
     ticket = await create_ticket(services, principal, purpose=body.purpose, filename=body.filename,
-                                 content_type=body.content_type, size=body.size, callback_url=body.callback_url)
+                                 content_type=body.content_type, size=body.size, callback_url=body.callback_url,
+                                 voice=body.voice)
     return ok(ticket)
 
 

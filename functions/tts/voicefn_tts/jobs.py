@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from voicefn import jobs
-from voicefn.apikeys import resolve_api_key
+from voicefn.voice.access import check_voice, synthesis_key
 from voicefn.jobs import JobContext
 from voicefn.services import Services
 from voicefn.tasks import report_progress, succeed_task, task_principal
@@ -46,12 +46,15 @@ def _params(req: dict[str, Any]) -> TtsParams:
 async def run_long(ctx: JobContext) -> None:
     services, task = ctx.services, ctx.task
     principal = task_principal(task)
-    api_key = await resolve_api_key(principal, services)
+    params = _params(task["request"])
+    # a cloned voice synthesizes on the key of the account that holds it (voicefn.voice.access)
+    voice = await check_voice(services.state, principal, params.model, params.voice, instruction=params.instruction)
+    api_key = await synthesis_key(principal, services, voice)
 
     async def progress(done: int, total: int) -> None:
         await report_progress(services.state, ctx.task_id, done, total)
 
-    result = await synthesize_long(services, principal, _params(task["request"]), api_key, on_progress=progress,
+    result = await synthesize_long(services, principal, params, api_key, on_progress=progress,
                                    idempotency_key=f"task:{ctx.task_id}")
     await succeed_task(services.state, ctx.task_id, result.public())
 

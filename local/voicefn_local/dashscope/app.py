@@ -26,6 +26,7 @@ from voicefn_local.dashscope.qwen_tts import handle_qwen_tts
 from voicefn_local.dashscope.state import EmulatorState
 from voicefn_local.dashscope.tasks import cancel_task, get_result_file, get_task
 from voicefn_local.dashscope.transcription import transcription
+from voicefn_local.dashscope.voice_enrollment import customization
 
 WS_PATH = "/api-ws/v1/inference"
 HTTP_PREFIX = "/api/v1"
@@ -53,9 +54,11 @@ def create_dashscope_app(config: EmulatorConfig | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Transcription tasks left unfinished by the last run are taken up again.
         await state.asr.runner.startup()
+        await state.voice_deployer.startup()
         try:
             yield
         finally:
+            await state.voice_deployer.shutdown()
             await state.asr.runner.shutdown()
 
     app = FastAPI(title="voicefn embedded DashScope", docs_url=None, redoc_url=None,
@@ -72,6 +75,8 @@ def create_dashscope_app(config: EmulatorConfig | None = None) -> FastAPI:
     app.add_api_route(f"{HTTP_PREFIX}/services/aigc/multimodal-generation/generation",
                       multimodal_generation, methods=["POST"])
     app.add_api_route(f"{HTTP_PREFIX}/services/audio/asr/transcription", transcription,
+                      methods=["POST"])
+    app.add_api_route(f"{HTTP_PREFIX}/services/audio/tts/customization", customization,
                       methods=["POST"])
     app.add_api_route(f"{HTTP_PREFIX}/tasks/{{task_id}}", get_task, methods=["GET"])
     app.add_api_route(f"{HTTP_PREFIX}/tasks/{{task_id}}/cancel", cancel_task, methods=["POST"])

@@ -73,6 +73,10 @@ class EmulatorConfig:
     # URL prefixes the ASR APIs may fetch audio from; None = any http(s) URL (a standalone test
     # fake). `voicefn serve` allows only its local object store (the emulator shares its port).
     fetch_only: tuple[str, ...] | None = None
+    # Voice enrollment (cloning): voices per account (API key; DashScope: 1000 per main account),
+    # and how long a voice stays DEPLOYING at least, in seconds (tests use 0).
+    voice_quota: int = 1000
+    voice_deploy_delay_s: float = 0.5
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> "EmulatorConfig":

@@ -12,7 +12,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from voicefn_local.dashscope.auth import bearer_key
 from voicefn_local.dashscope.calls import admit, algo_failure, authorize, json_body
+from voicefn_local.dashscope.cloned_voices import account_of
 from voicefn_local.dashscope.cosyvoice_params import parse_cosyvoice
 from voicefn_local.dashscope.errors import DashScopeError, new_request_id
 from voicefn_local.dashscope.http_audio import AudioJob
@@ -46,7 +48,8 @@ async def speech_synthesizer(request: Request) -> Response:
     fault = await admit(state, request, api=API, counter="tts_http", model=model, voice=voice,
                         text=text_hint if isinstance(text_hint, str) else None)
     data, text = _input_text(raw_input)
-    spec = parse_cosyvoice(state.voices, model, data)
+    account = account_of(bearer_key(request.headers) or "")
+    spec = parse_cosyvoice(state.voices, model, data, clones=state.cloned_voices, account=account)
     if spec.ssml:
         text = strip_ssml(text)
     job = AudioJob(state, text, spec.voice, spec.sample_rate, fault)

@@ -23,6 +23,7 @@ from voicefn.billing import billable_characters
 from voicefn_local.dashscope import ws_events as events
 from voicefn_local.dashscope.auth import check_key
 from voicefn_local.dashscope.calls import algo_failure, header_fault
+from voicefn_local.dashscope.cloned_voices import account_of
 from voicefn_local.dashscope.cosyvoice_params import CosyVoiceSpec, parse_cosyvoice
 from voicefn_local.dashscope.errors import (DashScopeError, error_response, internal_error,
                                             throttled)
@@ -60,7 +61,7 @@ class _Task:
 async def inference_ws(websocket: WebSocket) -> None:
     state = get_state(websocket)
     try:
-        check_key(state.config.api_keys, websocket.headers)
+        account = account_of(check_key(state.config.api_keys, websocket.headers))
         fault = header_fault(websocket.headers)
     except DashScopeError as err:
         if err.status == 401:
@@ -69,7 +70,7 @@ async def inference_ws(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     try:
-        await _Connection(websocket, state, fault).serve()
+        await _Connection(websocket, state, fault, account).serve()
     except WebSocketDisconnect:
         pass  # the client left while we were sending: normal for a cancelled or abandoned task
 
@@ -83,8 +84,10 @@ async def _deny(websocket: WebSocket, err: DashScopeError) -> None:
 
 
 class _Connection:
-    def __init__(self, websocket: WebSocket, state: EmulatorState, fault: Fault | None) -> None:
+    def __init__(self, websocket: WebSocket, state: EmulatorState, fault: Fault | None,
+                 account: str) -> None:
         self.ws = websocket
+        self.account = account  # whose cloned voices this connection may speak with
         self.state = state
         self.header_fault = fault
         self.task: _Task | None = None
@@ -168,7 +171,8 @@ class _Connection:
         params = payload.get("parameters") or {}
         if not isinstance(params, dict):
             raise DashScopeError("InvalidParameter", "parameters must be an object")
-        spec = parse_cosyvoice(self.state.voices, payload.get("model"), params)
+        spec = parse_cosyvoice(self.state.voices, payload.get("model"), params,
+                               clones=self.state.cloned_voices, account=self.account)
         fault = self.header_fault or self.state.faults.take(API, model=spec.model,
                                                              voice=spec.voice_id)
         await self._apply_fault_start(fault)

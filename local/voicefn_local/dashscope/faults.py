@@ -19,8 +19,11 @@ API names used in ``match.api``: ``tts_ws`` (CosyVoice WebSocket), ``tts_http`` 
 ``qwen_tts`` (Qwen TTS on multimodal-generation), ``asr_sync`` (Qwen ASR on
 multimodal-generation and compatible-mode chat), ``asr_filetrans`` (transcription task
 submission, every model; ``latency``, ``task_failed`` and ``stuck`` act on the task itself),
-``tasks`` (``GET /tasks/{id}`` and cancel). ``match.text_contains`` sees an ASR call's audio URL
-(``asr_sync``: only for http(s) URLs) or the task's file URLs.
+``tasks`` (``GET /tasks/{id}`` and cancel), ``voice_enrollment`` (the customization endpoint,
+every action; ``match.model`` is the ``target_model``, ``match.voice`` the ``voice_id``;
+``task_failed`` ends a created or updated voice ``UNDEPLOYED``, ``stuck`` leaves it ``DEPLOYING``,
+``drop`` cuts the answer). ``match.text_contains`` sees an ASR call's audio URL (``asr_sync``:
+only for http(s) URLs), the task's file URLs, or an enrollment's sample URL.
 """
 
 from __future__ import annotations

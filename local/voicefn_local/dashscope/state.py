@@ -6,12 +6,14 @@ from starlette.requests import HTTPConnection
 
 from voicefn_local.dashscope.asr_service import AsrService
 from voicefn_local.dashscope.catalog import VoiceDirectory
+from voicefn_local.dashscope.cloned_voices import ClonedVoiceStore
 from voicefn_local.dashscope.config import EmulatorConfig
 from voicefn_local.dashscope.faults import FaultTable
 from voicefn_local.dashscope.files import FileStore
 from voicefn_local.dashscope.multimodal import MultimodalRegistry
 from voicefn_local.dashscope.stats import Stats
 from voicefn_local.dashscope.synthesis import EngineRunner
+from voicefn_local.dashscope.voice_deploy import VoiceDeployer
 from voicefn_local.engines import get_engine
 
 
@@ -27,6 +29,9 @@ class EmulatorState:
         self.runner = EngineRunner(self.engine, self.stats)
         self.asr = AsrService(config, self.stats)  # ASR engine, scripts, transcription tasks
         self.compat_chat = MultimodalRegistry()     # model families of compatible-mode chat
+        # Cloned voices (voice enrollment) and the background work that deploys them.
+        self.cloned_voices = ClonedVoiceStore(config.voice_quota, config.data_dir)
+        self.voice_deployer = VoiceDeployer(config, self.cloned_voices, self.engine)
 
     def file_url(self, conn: HTTPConnection, name: str) -> str:
         """Absolute URL of a result file, on the base URL the caller used (or the configured one)."""

@@ -13,6 +13,7 @@ KNOWN_COUNTERS = (
     "tts_ws_tasks",      # CosyVoice WebSocket run-task messages
     "tts_http",          # CosyVoice HTTP SpeechSynthesizer calls
     "qwen_tts",          # Qwen TTS calls on multimodal-generation
+    "voice_enrollment",  # voice-enrollment (customization) calls, every action
     "characters",        # billable characters synthesized, all APIs
     "engine_calls",      # calls into the TTS engine (one per sentence)
     "faults_applied",    # calls a fault was applied to

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from voicefn_local.dashscope.errors import DashScopeError
 from voicefn_local.dashscope.stats import Stats
 from voicefn_local.engines.base import TtsEngine
+from voicefn_local.engines.clone import CloneProfile
 
 MAX_TEXT_CHARS = 20_000  # per continue-task / request (the WebSocket API's documented limit)
 _TAG = re.compile(r"<[^<>]*>")
@@ -23,6 +24,7 @@ class VoiceParams:
     rate: float = 1.0
     pitch: float = 1.0
     volume: int = 50
+    clone: CloneProfile | None = None   # a cloned voice's measured pitch and pace
 
 
 def _number(params: dict[str, object], name: str, default: float, low: float, high: float) -> float:
@@ -36,7 +38,8 @@ def _number(params: dict[str, object], name: str, default: float, low: float, hi
     return float(raw)
 
 
-def voice_params(params: dict[str, object], *, language: str, gender: str) -> VoiceParams:
+def voice_params(params: dict[str, object], *, language: str, gender: str,
+                 clone: CloneProfile | None = None) -> VoiceParams:
     """Validate DashScope's ``rate`` (0.5-2), ``pitch`` (0.5-2), ``volume`` (0-100)."""
     return VoiceParams(
         language=language,
@@ -44,6 +47,7 @@ def voice_params(params: dict[str, object], *, language: str, gender: str) -> Vo
         rate=_number(params, "rate", 1.0, 0.5, 2.0),
         pitch=_number(params, "pitch", 1.0, 0.5, 2.0),
         volume=int(_number(params, "volume", 50, 0, 100)),
+        clone=clone,
     )
 
 
@@ -71,7 +75,8 @@ class EngineRunner:
         self.stats.incr("engine_calls")
         return await asyncio.to_thread(
             self.engine.synthesize, text, language=voice.language, gender=voice.gender,
-            sample_rate=sample_rate, rate=voice.rate, pitch=voice.pitch, volume=voice.volume)
+            sample_rate=sample_rate, rate=voice.rate, pitch=voice.pitch, volume=voice.volume,
+            clone=voice.clone)
 
 
 def pcm_frames(pcm: bytes, sample_rate: int, frame_ms: int) -> Iterator[bytes]:

@@ -14,6 +14,8 @@ from typing import Any
 from voicefn.audio.pcm import resample_pcm16
 from voicefn.text.split import split_sentences
 
+from voicefn_local.engines.clone import CloneProfile
+from voicefn_local.engines.espeak_clone import Calibration, calibrate, clone_settings
 from voicefn_local.engines.script import script_language
 
 # speak_lib.h constants.
@@ -99,6 +101,19 @@ def _get_library() -> _Library:
     return _library
 
 
+_calibrations: dict[str, Calibration] = {}
+
+
+def _calibration(library: _Library, name: str, language: str) -> Calibration:
+    """espeak voice ``name``'s pitch and pace figures, measured once (call under ``_lock``)."""
+    if name not in _calibrations:
+        def synth(text: str, wpm: int, pitch: int) -> tuple[bytes, int]:
+            library.set_voice(name)
+            return library.synth(text, wpm=wpm, pitch=pitch, volume=100), library.sample_rate
+        _calibrations[name] = calibrate(synth, language)
+    return _calibrations[name]
+
+
 def _clamp(value: float, low: int, high: int) -> int:
     return int(max(low, min(high, round(value))))
 
@@ -122,19 +137,35 @@ class EspeakEngine:
     name = "espeak"
 
     def synthesize(self, text: str, *, language: str, gender: str, sample_rate: int,
-                   rate: float = 1.0, pitch: float = 1.0, volume: int = 50) -> bytes:
+                   rate: float = 1.0, pitch: float = 1.0, volume: int = 50,
+                   clone: CloneProfile | None = None) -> bytes:
         wpm = _clamp(_DEFAULT_WPM * rate, 80, 450)
         espeak_pitch = _clamp(50 * pitch, 0, 100)
         espeak_volume = _clamp(volume * 2, 0, 200)  # DashScope 50 = espeak 100 (normal)
+        if clone is not None:
+            language, gender = clone.language, clone.gender
         pieces: list[bytes] = []
         with _lock:
             library = _get_library()
             for sentence in split_sentences(text):
                 if not sentence.strip():
                     continue
-                library.set_voice(voice_name(script_language(sentence, language), gender))
+                sentence_language = script_language(sentence, language)
+                name = voice_name(sentence_language, gender)
+                if clone is not None:  # the sample's measured pitch and pace
+                    calibration = _calibration(library, name, sentence_language)
+                    wpm, espeak_pitch = clone_settings(calibration, clone, rate=rate, pitch=pitch)
+                library.set_voice(name)
                 pieces.append(library.synth(sentence, wpm=wpm, pitch=espeak_pitch,
                                             volume=espeak_volume))
             native_rate = library.sample_rate
         pcm = b"".join(pieces)
         return resample_pcm16(pcm, native_rate, sample_rate) if native_rate != sample_rate else pcm
+
+    def prepare_clone(self, clone: CloneProfile) -> None:
+        """Calibrate the espeak voices a clone will speak with (its language, and English for
+        Latin text) now, while the voice is DEPLOYING, not in its first synthesis (~2 s each)."""
+        with _lock:
+            library = _get_library()
+            for language in dict.fromkeys((clone.language, "en")):
+                _calibration(library, voice_name(language, clone.gender), language)

@@ -327,6 +327,36 @@ async def test_list_voices_filters_and_pages_from_zero(store: Any) -> None:
         await store.list_voices("u1", page=-1)
 
 
+async def test_visible_voices_are_own_and_public_filtered_by_gender(store: Any) -> None:
+    await store.put_voice(_voice("mine-f", gender="female", created_at="2025-01-01T00:00:01.000Z"))
+    await store.put_voice(_voice("mine-m", gender="male", public=True, created_at="2025-01-01T00:00:02.000Z"))
+    await store.put_voice(_voice("theirs-pub", owner="u2", gender="female", public=True,
+                                 created_at="2025-01-01T00:00:03.000Z"))
+    await store.put_voice(_voice("theirs-priv", owner="u2", gender="female", created_at="2025-01-01T00:00:04.000Z"))
+
+    seen, total = await store.list_visible_voices("u1")
+    assert total == 3 and [v["voice_id"] for v in seen] == ["mine-f", "mine-m", "theirs-pub"]
+    female, n = await store.list_visible_voices("u1", gender="female")
+    assert n == 2 and [v["voice_id"] for v in female] == ["mine-f", "theirs-pub"]
+    own, n = await store.list_visible_voices("u1", include_public=False)
+    assert n == 2 and [v["voice_id"] for v in own] == ["mine-f", "mine-m"]
+    page1, n = await store.list_visible_voices("u2", page=1, page_size=2)
+    assert n == 3 and [v["voice_id"] for v in page1] == ["theirs-priv"]
+    with pytest.raises(ValueError):
+        await store.list_visible_voices("u1", page_size=0)
+
+
+async def test_count_voices_by_owner_and_enrolling_key(store: Any) -> None:
+    assert await store.count_voices() == 0
+    await store.put_voice(_voice("a", enrolled_by="platform"))
+    await store.put_voice(_voice("b", enrolled_by="user"))
+    await store.put_voice(_voice("c", owner="u2", enrolled_by="platform"))
+    assert await store.count_voices() == 3
+    assert await store.count_voices(owner="u1") == 2
+    assert await store.count_voices(enrolled_by="platform") == 2
+    assert await store.count_voices(owner="u2", enrolled_by="user") == 0
+
+
 async def test_voice_changing_owner_moves_it(store: Any) -> None:
     await store.put_voice(_voice("v1"))
     await store.put_voice(_voice("v1", owner="u2"))

@@ -159,6 +159,12 @@ class Settings:
     # every HTTP request answers (or starts streaming) within this, else 504 TIMEOUT; 0 = none
     request_deadline_s: float = 120.0
 
+    # voice cloning: voices per user; how long a voice may stay DEPLOYING before it ends
+    # UNDEPLOYED; how long seed 001's create_voice waits for OK (keep it below the function timeout)
+    voice_user_limit: int = 20
+    voice_deploy_deadline_s: float = 600.0
+    voice_create_wait_s: float = 45.0
+
     # the embedded DashScope's engines (local runtime only; None = its own default)
     emulator_engine: str | None = None
     emulator_asr_engine: str | None = None
@@ -249,6 +255,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *,
         emulator_engine=env.text("VOICEFN_FAKE_ENGINE"),
         emulator_asr_engine=env.text("VOICEFN_FAKE_ASR_ENGINE"),
         request_deadline_s=env.number("VOICEFN_REQUEST_DEADLINE_S", 120.0, minimum=0),
+        voice_user_limit=env.whole("VOICEFN_VOICE_USER_LIMIT", 20, minimum=0),
+        voice_deploy_deadline_s=env.number("VOICEFN_VOICE_DEPLOY_DEADLINE_S", 600.0, minimum=1.0),
+        voice_create_wait_s=env.number("VOICEFN_VOICE_CREATE_WAIT_S", 45.0, minimum=0.0),
     )
 
 

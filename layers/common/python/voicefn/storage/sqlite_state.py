@@ -293,6 +293,36 @@ class SqliteStateStore:
 
         return await self._run(_list)
 
+    async def list_visible_voices(self, user_id: str, *, include_public: bool = True, gender: str | None = None,
+                                  page: int = 0, page_size: int = 10) -> tuple[list[dict[str, Any]], int]:
+        records.check_page(page, page_size, 0)
+        where, args = "(owner = ?" + (" OR json_extract(data, '$.public') = 1)" if include_public else ")"), [user_id]
+        if gender is not None:
+            where, args = where + " AND json_extract(data, '$.gender') = ?", args + [gender]
+
+        def _list() -> tuple[list[dict[str, Any]], int]:
+            total = self._conn.execute(f"SELECT COUNT(*) FROM voices WHERE {where}", args).fetchone()[0]
+            rows = self._conn.execute(
+                f"SELECT data FROM voices WHERE {where} ORDER BY created_at, voice_id LIMIT ? OFFSET ?",
+                args + [page_size, page * page_size]).fetchall()
+            return [json.loads(r["data"]) for r in rows], int(total)
+
+        return await self._run(_list)
+
+    async def count_voices(self, *, owner: str | None = None, enrolled_by: str | None = None) -> int:
+        clauses: list[str] = ["1 = 1"]
+        args: list[str] = []
+        if owner is not None:
+            clauses, args = clauses + ["owner = ?"], args + [owner]
+        if enrolled_by is not None:
+            clauses, args = clauses + ["json_extract(data, '$.enrolled_by') = ?"], args + [enrolled_by]
+
+        def _count() -> int:
+            return int(self._conn.execute(f"SELECT COUNT(*) FROM voices WHERE {' AND '.join(clauses)}",
+                                          args).fetchone()[0])
+
+        return await self._run(_count)
+
     async def delete_voice(self, voice_id: str) -> bool:
         def _delete() -> bool:
             return self._conn.execute("DELETE FROM voices WHERE voice_id = ?", (voice_id,)).rowcount == 1

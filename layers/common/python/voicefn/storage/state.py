@@ -77,6 +77,17 @@ class StateStore(Protocol):
         first (``created_at``, then ``voice_id``), ``page`` from 0 as seed 003 has it."""
         ...
 
+    async def list_visible_voices(self, user_id: str, *, include_public: bool = True, gender: str | None = None,
+                                  page: int = 0, page_size: int = 10) -> tuple[list[dict[str, Any]], int]:
+        """(voices, total): ``user_id``'s own voices and, with ``include_public``, everyone's public
+        ones (``public`` true), optionally only those whose ``gender`` equals ``gender``; oldest
+        first (``created_at``, then ``voice_id``), ``page`` from 0."""
+        ...
+
+    async def count_voices(self, *, owner: str | None = None, enrolled_by: str | None = None) -> int:
+        """How many voices (of ``owner``; whose ``enrolled_by`` equals ``enrolled_by``) exist."""
+        ...
+
     async def delete_voice(self, voice_id: str) -> bool:
         """True if the voice existed."""
         ...

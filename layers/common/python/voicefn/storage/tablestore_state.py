@@ -478,6 +478,48 @@ class TablestoreStateStore:
 
         return await self._run(_list)
 
+    def _all_voices(self) -> list[dict[str, Any]]:
+        """Every voice row: a scan of the whole table (at most ~1000 voices per DashScope account)."""
+        ots = _ots()
+        return [_decode(row, _VOICE_RAW) for row in self._scan(
+            "voices", [("owner", ots.INF_MIN), ("voice_id", ots.INF_MIN)],
+            [("owner", ots.INF_MAX), ("voice_id", ots.INF_MAX)])]
+
+    async def list_visible_voices(self, user_id: str, *, include_public: bool = True, gender: str | None = None,
+                                  page: int = 0, page_size: int = 10) -> tuple[list[dict[str, Any]], int]:
+        """Scans the whole voices table when public ones are included (they may be anyone's)."""
+        records.check_page(page, page_size, 0)
+        ots = _ots()
+
+        def _list() -> tuple[list[dict[str, Any]], int]:
+            if include_public:
+                rows = self._all_voices()
+            else:
+                rows = [_decode(row, _VOICE_RAW) for row in self._scan(
+                    "voices", [("owner", user_id), ("voice_id", ots.INF_MIN)],
+                    [("owner", user_id), ("voice_id", ots.INF_MAX)])]
+            voices = [v for v in rows if (v.get("owner") == user_id or (include_public and v.get("public") is True))
+                      and (gender is None or v.get("gender") == gender)]
+            voices.sort(key=records.voice_sort_key)
+            return voices[page * page_size:(page + 1) * page_size], len(voices)
+
+        return await self._run(_list)
+
+    async def count_voices(self, *, owner: str | None = None, enrolled_by: str | None = None) -> int:
+        """A range scan of the owner's voices, or of the whole table without ``owner``."""
+        ots = _ots()
+
+        def _count() -> int:
+            if owner is None:
+                rows = self._all_voices()
+            else:
+                rows = [_decode(row, _VOICE_RAW) for row in self._scan(
+                    "voices", [("owner", owner), ("voice_id", ots.INF_MIN)],
+                    [("owner", owner), ("voice_id", ots.INF_MAX)])]
+            return sum(1 for v in rows if enrolled_by is None or v.get("enrolled_by") == enrolled_by)
+
+        return await self._run(_count)
+
     async def delete_voice(self, voice_id: str) -> bool:
         ots = _ots()
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Awaitable, Callable
 
-from voicefn.apikeys import resolve_api_key
 from voicefn.auth.principal import Principal
 from voicefn.billing import format_money, tts_bill
 from voicefn.history import record_history
@@ -14,7 +13,7 @@ from voicefn.services import Services
 from voicefn.text.clean import normalize_for_cache
 from voicefn.tts.params import TtsParams, VoiceSettings, check_ranges, check_settings, uses_ssml
 from voicefn.tts.storage import audio_url, store_audio
-from voicefn.tts.voices import check_voice
+from voicefn.voice.access import check_voice, synthesis_key
 
 ProgressCallback = Callable[[int, int], Awaitable[None]]
 
@@ -71,16 +70,16 @@ class TtsService:
     async def prepare(self, principal: Principal, params: TtsParams, *, max_chars: int | None = None) -> str:
         """Validate everything and resolve the API key, before any upstream call or byte sent."""
         check_ranges(params, max_chars=max_chars or self.services.settings.tts_max_chars)
-        await check_voice(self.services.state, principal, params.model, params.voice,
-                          instruction=params.instruction)
-        return await resolve_api_key(principal, self.services)
+        voice = await check_voice(self.services.state, principal, params.model, params.voice,
+                                  instruction=params.instruction)
+        return await synthesis_key(principal, self.services, voice)  # a cloned voice: its account's key
 
     async def prepare_live(self, principal: Principal, settings: VoiceSettings) -> str:
         """:meth:`prepare` for a stream whose text is not known yet (it is checked as it comes)."""
         check_settings(settings)
-        await check_voice(self.services.state, principal, settings.model, settings.voice,
-                          instruction=settings.instruction)
-        return await resolve_api_key(principal, self.services)
+        voice = await check_voice(self.services.state, principal, settings.model, settings.voice,
+                                  instruction=settings.instruction)
+        return await synthesis_key(principal, self.services, voice)
 
     # -- cache ------------------------------------------------------------------------------
     async def cached(self, params: TtsParams) -> CachedAudio | None:

@@ -60,7 +60,8 @@ Ticket = UploadTicket
 # -- tickets -------------------------------------------------------------------------------------
 
 async def create_ticket(services: Services, principal: Principal, *, purpose: str, filename: str,
-                        content_type: str, size: int, callback_url: str | None = None) -> dict[str, Any]:
+                        content_type: str, size: int, callback_url: str | None = None,
+                        voice: dict[str, Any] | None = None) -> dict[str, Any]:
     """Record a WAITING ticket and return what the client uploads with:
     ``{ticket_id, key, post: {url, fields}, put_url, put_headers, expires_at}``.
 
@@ -75,6 +76,12 @@ async def create_ticket(services: Services, principal: Principal, *, purpose: st
                        f"uploads (accepted: {allowed})", param="content_type")
     _check_size(purpose, size)
     filename = _check_filename(filename)
+    if voice is not None:  # what a voice upload enrolls once it lands (voicefn_voice.events)
+        if purpose != "voice":
+            raise ApiError("INVALID_PARAMETER", "voice is only for uploads of purpose voice", param="voice")
+        from voicefn.voice.rules import check_upload_spec
+
+        voice = check_upload_spec(voice)
     if callback_url is not None:
         await _check_callback_url(callback_url)
 
@@ -89,6 +96,8 @@ async def create_ticket(services: Services, principal: Principal, *, purpose: st
     request: dict[str, Any] = {"key": key, "content_type": content_type, "size": size, "filename": filename}
     if callback_url is not None:
         request["callback_url"] = callback_url
+    if voice is not None:
+        request["voice"] = voice
     row = {"task_id": ticket_id, "owner": principal.user_id, "kind": _KIND_PREFIX + purpose,
            "status": "PENDING", "phase": "WAITING", "request": request, "expires_at": _iso(expires_at)}
     if not await services.state.create_task(row):

@@ -1,0 +1,1 @@
+"""The voice function: voice cloning, the voice catalog, and enrollment started by an upload."""
