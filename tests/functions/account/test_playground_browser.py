@@ -232,3 +232,51 @@ def test_phone_width_and_keyboard(browser: Any, server: ServeProcess) -> None:
         expect(phone.locator("#panel-settings")).to_be_visible()
     finally:
         context.close()
+
+
+def sample_wav(path: Path) -> Path:
+    from voicefn_local.engines import get_engine
+
+    text = ("Please call me tomorrow morning at the office. We are going to the market this afternoon. "
+            "The weather is lovely and the children are playing in the park. I will bring some bread and "
+            "fresh fruit for everyone, and we can all have lunch together by the river.")
+    pcm = get_engine("espeak").synthesize(text, language="en", gender="male", sample_rate=16000)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(pcm)
+    assert len(pcm) / 32000 > 10.0  # the sample rule: 10–60 s
+    return path
+
+
+def test_clone_a_voice_play_its_preview_speak_with_it_and_delete_it(page: Any, server: ServeProcess,
+                                                                     tmp_path: Path) -> None:
+    sign_in(page)
+    page.on("dialog", lambda dialog: dialog.accept())  # "Delete …? This cannot be undone."
+    page.click("#tab-voices")
+    page.set_input_files("#voice-file", str(sample_wav(tmp_path / "sample.wav")))
+    page.fill("#voice-prefix", "browser")
+    page.click("#voice-create")  # a "voice" upload ticket, the PostObject form, then the voice's status
+    expect(page.locator("#voice-status")).to_contain_text("Preview of", timeout=120000)
+    history = page.inner_text("#voice-history")
+    voice_id = history.split(":")[0]
+    assert voice_id.startswith("cosyvoice-v3-flash-browser-") and history.endswith("DEPLOYING → OK")
+    assert page.get_attribute("#voice-preview", "data-preview-of") == voice_id
+    assert 1.5 < audio_duration(page, "#voice-preview") < 15.0
+    row = page.locator(f'li[data-voice="{voice_id}"]')
+    expect(row.locator(".voice-state")).to_have_text("OK")
+    row.locator(".voice-use").click()  # synthesize with the clone in the Speech panel
+    expect(page.locator("#panel-speech")).to_be_visible()
+    assert page.input_value("#tts-voice") == voice_id
+    page.fill("#tts-text", "My own voice reads this sentence.")
+    page.click("#tts-go")
+    expect(page.locator("#tts-meta")).to_contain_text("complete after", timeout=60000)
+    assert 1.0 < audio_duration(page, "#tts-audio") < 10.0
+    page.click("#tab-voices")
+    page.locator(f'li[data-voice="{voice_id}"] .voice-delete').click()
+    expect(page.locator("#voice-status")).to_contain_text(f"Deleted {voice_id}")
+    expect(page.locator(f'li[data-voice="{voice_id}"]')).to_have_count(0)
+    gone = httpx.get(f"{server.base_url}/api/audio/voice/{voice_id}", timeout=30,
+                     headers={"Authorization": f"Bearer {server.token('demo')}"})
+    assert gone.status_code == 404

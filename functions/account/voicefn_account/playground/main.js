@@ -2,6 +2,7 @@
 import { initAuth } from "/playground/auth.js";
 import { initSpeech } from "/playground/speech.js";
 import { initRecognition } from "/playground/recognition.js";
+import { initVoices } from "/playground/voices.js";
 import { initHistory } from "/playground/history.js";
 import { initSettings } from "/playground/settings.js";
 
@@ -35,6 +36,7 @@ initTabs();
 initAuth();
 initSpeech();
 initRecognition();
+initVoices();
 initHistory();
 initSettings();
 document.body.dataset.ready = "true";

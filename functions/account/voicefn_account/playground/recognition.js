@@ -1,11 +1,11 @@
 // Recognition: record or pick a clip; sync recognition (seed 003 §2.1) or, like a mini-program,
 // an upload ticket + the PostObject form (what wx.uploadFile sends), then the task (§2.3).
-import { api, poll, postForm } from "/playground/api.js";
-import { toWav16k } from "/playground/wav.js";
+import { api, poll } from "/playground/api.js";
+import { uploadClip } from "/playground/upload.js";
+import { wireRecorder } from "/playground/recorder.js";
 import { $, busy, clock, el, fillSelect, showError, status } from "/playground/ui.js";
 
 let clip = null;      // {blob, name, seconds}
-let recorder = null;
 
 function setClip(blob, name, secondsLong) {
   clip = { blob, name, seconds: secondsLong };
@@ -16,47 +16,6 @@ function setClip(blob, name, secondsLong) {
     (secondsLong ? ` · ${secondsLong.toFixed(1)} s` : "");
   $("#asr-sync").disabled = false;
   $("#asr-upload").disabled = false;
-}
-
-async function startRecording() {
-  const box = $("#asr-status");
-  let stream;
-  try {
-    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-  } catch (err) {
-    showError(box, new Error(`No microphone: ${err.message}`));
-    return;
-  }
-  const chunks = [];
-  recorder = new MediaRecorder(stream);
-  const started = performance.now();
-  const timer = setInterval(() => { $("#asr-timer").textContent = `recording ${clock(performance.now() - started)}`; }, 200);
-  recorder.addEventListener("dataavailable", (event) => event.data.size && chunks.push(event.data));
-  recorder.addEventListener("stop", async () => {
-    clearInterval(timer);
-    stream.getTracks().forEach((track) => track.stop());
-    $("#asr-timer").textContent = "";
-    try {
-      const { blob, seconds } = await toWav16k(new Blob(chunks, { type: recorder.mimeType }));
-      setClip(blob, "recording.wav", seconds);
-      status(box, "");
-    } catch (err) {
-      showError(box, new Error(`Could not read the recording: ${err.message}`));
-    }
-    recorder = null;
-  });
-  recorder.start(250);
-  const button = $("#asr-record");
-  button.setAttribute("aria-pressed", "true");
-  button.textContent = "■ Stop recording";
-  status(box, "Recording… press again to stop");
-}
-
-function stopRecording() {
-  const button = $("#asr-record");
-  button.setAttribute("aria-pressed", "false");
-  button.textContent = "● Record";
-  if (recorder && recorder.state !== "inactive") recorder.stop();
 }
 
 function options() {
@@ -87,24 +46,10 @@ async function recognizeNow() {
 async function uploadAndTranscribe() {
   const box = $("#asr-status");
   const bar = $("#asr-progress");
-  const type = clip.blob.type || "audio/wav";
-  status(box, "Getting an upload ticket…");
-  const ticket = await api("/api/audio/uploads", {
-    method: "POST", json: { purpose: "asr", content_type: type, size: clip.blob.size, filename: clip.name },
-  });
-  // wx.uploadFile({url: post.url, formData: post.fields, name: "file", filePath}): fields, then the file
-  const form = new FormData();
-  for (const [name, value] of Object.entries(ticket.post.fields)) form.append(name, value);
-  form.append("file", clip.blob, clip.name);
-  status(box, "Uploading…");
   bar.hidden = false;
   bar.removeAttribute("value");
   try {
-    await postForm(ticket.post.url, form);
-    const upload = await poll(() => api(`/api/audio/uploads/${ticket.ticket_id}`),
-      (u) => u.task_id || ["REJECTED", "EXPIRED"].includes(u.status),
-      (u) => status(box, `Upload ${u.status}`));
-    if (!upload.task_id) throw new Error(upload.error || `upload ${upload.status}`);
+    const upload = await uploadClip(clip, "asr", {}, (u) => Boolean(u.task_id), (u) => status(box, `Upload ${u.status}`));
     const task = await poll(() => api(`/api/audio/asr/task/${upload.task_id}`),
       (t) => ["SUCCEEDED", "FAILED", "UNKNOWN"].includes(t.task_status),
       (t) => {
@@ -149,7 +94,7 @@ async function loadModels() {
 
 export function initRecognition() {
   const box = $("#asr-status");
-  $("#asr-record").addEventListener("click", () => (recorder ? stopRecording() : startRecording()));
+  wireRecorder($("#asr-record"), $("#asr-timer"), box, setClip);
   $("#asr-file").addEventListener("change", (event) => {
     const file = event.target.files[0];
     if (file) setClip(file, file.name, null);

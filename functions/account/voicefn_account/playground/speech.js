@@ -5,6 +5,7 @@ import { $, busy, el, fillSelect, seconds, showError, status } from "/playground
 
 let models = [];
 let controller = null;
+let voicesLoad = 0;   // only the latest voice list is shown (model changes race)
 
 async function loadModels() {
   models = await api("/api/audio/tts/models");
@@ -23,7 +24,7 @@ function describeModel() {
 export async function loadVoices() {
   const select = $("#tts-voice");
   const model = $("#tts-model").value;
-  const keep = select.value;
+  const load = ++voicesLoad;
   const groups = [];
   let system = null;
   try {
@@ -46,11 +47,23 @@ export async function loadVoices() {
       /* the system list still works */
     }
   }
+  if (load !== voicesLoad) return;
+  const keep = select.value;
   const typed = !system;
   $("#tts-voice").closest("label").hidden = typed;
   $("#tts-voice-other-label").hidden = !typed;
   select.replaceChildren(...groups);
   if (keep && [...select.options].some((o) => o.value === keep)) select.value = keep;
+}
+
+/** Select `voiceId` of `model` in the Speech panel (a clone from the Voices panel) and show it. */
+export async function chooseVoice(model, voiceId) {
+  $("#tts-model").value = model;
+  describeModel();
+  await loadVoices();
+  $("#tts-voice").value = voiceId;
+  $("#tab-speech").click();
+  $("#tts-text").focus();
 }
 
 function voice() {
