@@ -54,6 +54,9 @@ export async function loadVoices() {
   $("#tts-voice-other-label").hidden = !typed;
   select.replaceChildren(...groups);
   if (keep && [...select.options].some((o) => o.value === keep)) select.value = keep;
+  $("#tts-go").disabled = false;  // disabled until there is a voice to speak with
+  $("#tts-long").disabled = false;
+  select.dataset.loaded = "true";
 }
 
 /** Select `voiceId` of `model` in the Speech panel (a clone from the Voices panel) and show it. */
@@ -107,6 +110,7 @@ function offerDownload(href, name) {
 async function synthesize() {
   const box = $("#tts-status");
   status(box, "");
+  delete $("#tts-audio").dataset.firstAudioMs;  // set again when this request's first audio arrives
   const body = params();
   const started = performance.now();
   if (!$("#tts-stream").checked) {
