@@ -8,6 +8,7 @@ The page's Content-Security-Policy stays on: everything it does must work under 
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import wave
@@ -94,7 +95,7 @@ def audio_duration(page: Any, selector: str) -> float:
     page.wait_for_selector(selector)
     for _ in range(100):
         duration = page.eval_on_selector(selector, "a => a.duration")
-        if duration and duration != float("inf"):
+        if duration and math.isfinite(duration):  # NaN until its metadata is in, inf while streaming
             return float(duration)
         page.wait_for_timeout(100)
     raise AssertionError(f"{selector} has no duration")
