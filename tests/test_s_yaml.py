@@ -96,7 +96,7 @@ def _errors(schema: dict[str, Any], props: dict[str, Any]) -> list[str]:
 def test_every_fc3_resource_matches_the_component_schema(resources: dict[str, Any],
                                                         fc3_schema: dict[str, Any]) -> None:
     functions = _fc3(resources)
-    assert set(functions) == {"tts", "account", "asr", "voice"}
+    assert set(functions) == {"tts", "account", "asr", "voice", "chat"}
     for key, props in functions.items():
         assert _errors(fc3_schema, props) == [], key
 

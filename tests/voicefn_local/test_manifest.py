@@ -165,8 +165,13 @@ def test_the_repository_s_yaml() -> None:
         "/api/audio/history": "account", "/api/audio/settings/api-key": "account", "/health": "account",
     }
     assert {path: m.match_route(path).key for path in expected} == expected
-    # chat is a later function: until then its paths reach the catch-all (a 404 in OpenAI's format)
-    assert m.match_route("/v1/chat/completions").key == "account"
+    chat = m.functions["chat"]
+    assert (chat.kind, chat.app_factory) == ("web", "voicefn_chat.app:create_app")
+    for path in ("/v1/chat/completions", "/v1/chat/audio/x.mp3", "/v1/models", "/api/ai-chat", "/cache/stats",
+                 "/cache/clear", "/"):
+        assert m.match_route(path).key == "chat", path
+    assert m.match_route("/v1/unknown").key == "account"  # the catch-all: a 404 in OpenAI's format
+    assert chat.environment["VOICEFN_RUNTIME"] == "cloud"  # the shared settings, merged in
     assert m.match_route("/nope") is None
 
 

@@ -1,4 +1,7 @@
-"""The web playground (issue 11): ``GET /`` and ``GET /playground/<file>``, static files only.
+"""The web playground (issue 11): ``GET /playground/`` and its files, static only.
+
+A browser opening ``/`` is sent here by that route's owner (seed 004's service information in the
+chat function answers a page load with a redirect).
 
 The page is plain HTML, CSS and ES modules shipped in this package (``playground/``), so it
 deploys with the account function behind the same custom domain as the API and calls that API
@@ -43,16 +46,11 @@ def _file(name: str) -> Response:
                              "X-Content-Type-Options": "nosniff"})
 
 
-@router.get("/")
-async def playground_page() -> Response:
-    return _file("index.html")
-
-
 @router.get("/playground")
 async def playground_redirect() -> Response:
-    return RedirectResponse("/", status_code=307)
+    return RedirectResponse("/playground/", status_code=307)
 
 
 @router.get("/playground/{name:path}")
-async def playground_asset(name: str) -> Response:
-    return _file(name)
+async def playground_file(name: str) -> Response:
+    return _file(name or "index.html")

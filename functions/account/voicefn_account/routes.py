@@ -29,7 +29,7 @@ class ApiKeyBody(BaseModel):
 @router.get("/history", summary="Your voice operations, newest first")
 async def history(principal: PrincipalDep, services: ServicesDep,
                   page: int = Query(1, ge=1, le=MAX_PAGE), page_size: int = Query(20, ge=1, le=100),
-                  type: Optional[Literal["tts", "asr", "voice"]] = Query(None)) -> dict[str, Any]:
+                  type: Optional[Literal["tts", "asr", "voice", "chat"]] = Query(None)) -> dict[str, Any]:
     rows, total = await services.state.list_history(principal.user_id, type=type, page=page, page_size=page_size)
     return ok({"items": [public_item(r, services.objects) for r in rows], "total": total, "page": page,
                "page_size": page_size})

@@ -9,7 +9,8 @@ from voicefn.errors import ApiError
 from voicefn.text.clean import strip_unspeakable
 from voicefn.text.validate import require_speech
 from voicefn.text.split import pack_segments
-from voicefn.tts.params import TtsParams, VoiceSettings
+from voicefn.tts.openai_names import speech_settings
+from voicefn.tts.params import TtsParams
 from voicefn_tts.schemas import OpenAISpeechRequest
 
 MAX_INPUT_CHARS = 4096          # OpenAI's limit
@@ -42,9 +43,7 @@ def to_params(body: OpenAISpeechRequest) -> tuple[TtsParams, list[str]]:
     system = get_voice(voice)
     instruction = body.instructions if body.instructions and _instructable(system) else None
     text = strip_unspeakable(body.input)
-    settings = VoiceSettings(model=model, voice=voice, format=UPSTREAM_FORMAT[body.response_format],
-                             sample_rate=SAMPLE_RATE, speech_rate=min(2.0, max(0.5, body.speed)),
-                             instruction=instruction)
+    settings = speech_settings(model, voice, body.response_format, speed=body.speed, instruction=instruction)
     return TtsParams(settings, text), pack_segments(text, UPSTREAM_PIECE_CHARS, measure=billable_characters)
 
 

@@ -6,20 +6,17 @@ from typing import Any
 
 from voicefn.auth.principal import Principal
 from voicefn.billing import format_money, tts_bill
-from voicefn.catalog.voices import get_voice
 from voicefn.errors import ApiError
 from voicefn.history import record_history
 from voicefn.services import Services
 from voicefn.settings import Settings
 from voicefn.tasks import report_progress, succeed_task
 from voicefn.text.split import pack_segments
+from voicefn.tts.qwen_voices import SEGMENT_CHARS, check_qwen_voice
 from voicefn.tts.service import gather_bounded
 from voicefn.tts.storage import audio_url, store_audio
 
-SEGMENT_CHARS = 600          # seed 000: long replies are cut at sentence ends into ≤600-char pieces
 MAX_TEXT_CHARS = 20_000
-LANGUAGE_TYPES = ("Auto", "Chinese", "English", "German", "Italian", "Portuguese", "Spanish",
-                  "Japanese", "Korean", "French", "Russian")
 MAX_SEGMENT_AUDIO_BYTES = 50 * 1024 * 1024
 
 
@@ -36,13 +33,7 @@ def check_request(text: str, voice: str, language_type: str) -> None:
     require_speech(text, param="text")
     if len(text) > MAX_TEXT_CHARS:
         raise ApiError("TEXT_TOO_LONG", f"text is {len(text)} characters; at most {MAX_TEXT_CHARS}", param="text")
-    system = get_voice(voice)
-    if system is None or not any(m.startswith("qwen") for m in system.models):
-        raise ApiError("INVALID_PARAMETER", f"unknown voice {voice!r}; try Cherry, Amy, Wendy, Eric or Andy",
-                       param="voice")
-    if language_type not in LANGUAGE_TYPES:
-        raise ApiError("INVALID_PARAMETER", f"language_type must be one of {', '.join(LANGUAGE_TYPES)}",
-                       param="language_type")
+    check_qwen_voice(voice, language_type)
 
 
 async def run_seed000_task(services: Services, principal: Principal, task: dict[str, Any]) -> None:

@@ -10,10 +10,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from voicefn_local.dashscope import admin, asr_admin
+from voicefn_local.dashscope import admin, asr_admin, chat_admin
 from voicefn_local.dashscope.asr_compat import handle_compat_asr
 from voicefn_local.dashscope.asr_recognize import is_qwen_asr_model
 from voicefn_local.dashscope.catalog import is_qwen_tts_model
+from voicefn_local.dashscope.chat_compat import handle_compat_chat, is_chat_model
 from voicefn_local.dashscope.compat_route import compat_chat_completions
 from voicefn_local.dashscope.config import EmulatorConfig
 from voicefn_local.dashscope.cosyvoice_http import speech_synthesizer
@@ -86,8 +87,10 @@ def create_dashscope_app(config: EmulatorConfig | None = None) -> FastAPI:
     app.add_api_route("/files/asr/{name}", get_result_file, methods=["GET"])
     app.include_router(admin.router)
     app.include_router(asr_admin.router)
+    app.include_router(chat_admin.router)
 
     state.multimodal.register("qwen-tts", is_qwen_tts_model, handle_qwen_tts)
     state.multimodal.register("qwen-asr", is_qwen_asr_model, handle_qwen_asr)
     state.compat_chat.register("qwen-asr", is_qwen_asr_model, handle_compat_asr)
+    state.compat_chat.register("qwen-chat", is_chat_model, handle_compat_chat)
     return app

@@ -12,6 +12,7 @@ from voicefn_local.dashscope.faults import FaultRule
 
 ENGINE_ENV = "VOICEFN_FAKE_ENGINE"
 ASR_ENGINE_ENV = "VOICEFN_FAKE_ASR_ENGINE"
+LLM_ENGINE_ENV = "VOICEFN_FAKE_LLM_ENGINE"
 DATA_DIR_ENV = "VOICEFN_DATA_DIR"
 
 
@@ -26,6 +27,12 @@ def _default_asr_engine() -> str | None:
     from voicefn.settings import load_settings
 
     return load_settings().emulator_asr_engine
+
+
+def _default_llm_engine() -> str | None:
+    from voicefn.settings import load_settings
+
+    return load_settings().emulator_llm_engine
 
 
 def _default_data_dir() -> Path | None:
@@ -77,12 +84,18 @@ class EmulatorConfig:
     # and how long a voice stays DEPLOYING at least, in seconds (tests use 0).
     voice_quota: int = 1000
     voice_deploy_delay_s: float = 0.5
+    # Chat engine of compatible-mode chat: "smollm2" (SmolLM2-135M-Instruct run by llama.cpp) or
+    # "scripted" (set replies at set speeds, see voicefn_local.engines.llm_scripted). None =
+    # $VOICEFN_FAKE_LLM_ENGINE, else "scripted" when the TTS engine is deterministic, else
+    # "smollm2" when its wheels are installed, else "scripted".
+    llm_engine: str | None = field(default_factory=_default_llm_engine)
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> "EmulatorConfig":
         """The emulator of a local voicefn: its engines and, under its data dir, its files."""
         options: dict[str, Any] = {"engine": settings.emulator_engine or "espeak",
                                    "asr_engine": settings.emulator_asr_engine,
+                                   "llm_engine": settings.emulator_llm_engine,
                                    "data_dir": Path(settings.data_dir).expanduser() / "dashscope"}
         options.update(overrides)
         return cls(**options)
@@ -97,3 +110,10 @@ class EmulatorConfig:
                                 else secrets.token_urlsafe(32))
         if self.asr_engine is None:
             self.asr_engine = "deterministic" if self.engine == "deterministic" else "whisper"
+        if self.llm_engine is None:
+            from voicefn_local.engines.llm_engines import default_llm_engine
+
+            self.llm_engine = "scripted" if self.engine == "deterministic" else default_llm_engine()
+        from voicefn_local.engines.llm_engines import check_llm_engine
+
+        check_llm_engine(self.llm_engine)

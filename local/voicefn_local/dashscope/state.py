@@ -7,6 +7,7 @@ from starlette.requests import HTTPConnection
 from voicefn_local.dashscope.asr_service import AsrService
 from voicefn_local.dashscope.catalog import VoiceDirectory
 from voicefn_local.dashscope.cloned_voices import ClonedVoiceStore
+from voicefn_local.dashscope.chat_service import ChatService
 from voicefn_local.dashscope.config import EmulatorConfig
 from voicefn_local.dashscope.faults import FaultTable
 from voicefn_local.dashscope.files import FileStore
@@ -32,6 +33,7 @@ class EmulatorState:
         # Cloned voices (voice enrollment) and the background work that deploys them.
         self.cloned_voices = ClonedVoiceStore(config.voice_quota, config.data_dir)
         self.voice_deployer = VoiceDeployer(config, self.cloned_voices, self.engine)
+        self.chat = ChatService(config.llm_engine or "scripted", self.stats)  # chat engine, scripts, calls
 
     def file_url(self, conn: HTTPConnection, name: str) -> str:
         """Absolute URL of a result file, on the base URL the caller used (or the configured one)."""

@@ -18,6 +18,9 @@ KNOWN_COUNTERS = (
     "engine_calls",      # calls into the TTS engine (one per sentence)
     "faults_applied",    # calls a fault was applied to
     "auth_failures",     # calls rejected for their API key
+    # compatible-mode chat (chat_service): calls, generations started / ended each way, running
+    "chat_calls", "chat_generations", "chat_completed", "chat_cancelled", "chat_failed", "chat_active",
+    "chat_tokens",
 )
 
 

@@ -14,14 +14,24 @@ from tests.stack import Stack
 from voicefn_account.playground_route import ASSETS_DIR, asset_names
 
 
-def test_the_page_is_served_at_the_root_with_its_policy(stack: Stack) -> None:
-    page = httpx.get(f"{stack.base_url}/", timeout=30)
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_a_browser_opening_the_root_gets_the_page_with_its_policy(stack: Stack) -> None:
+    opened = httpx.get(f"{stack.base_url}/", headers=BROWSER, timeout=30)
+    assert opened.status_code == 307 and opened.headers["location"] == "/playground/"
+    page = httpx.get(f"{stack.base_url}/", headers=BROWSER, timeout=30, follow_redirects=True)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "<title>voicefn playground</title>" in page.text
     policy = page.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "default-src 'self'" in policy
     redirect = httpx.get(f"{stack.base_url}/playground", timeout=30)
-    assert redirect.status_code == 307 and redirect.headers["location"] == "/"
+    assert redirect.status_code == 307 and redirect.headers["location"] == "/playground/"
+
+
+def test_an_api_client_at_the_root_still_gets_seed_004s_service_information(stack: Stack) -> None:
+    info = httpx.get(f"{stack.base_url}/", headers={"Accept": "application/json"}, timeout=30)
+    assert info.status_code == 200 and info.json()["endpoints"]["chat"] == "/v1/chat/completions"
 
 
 def test_every_file_the_page_references_is_served_and_nothing_comes_from_elsewhere(stack: Stack) -> None:
@@ -42,7 +52,7 @@ def test_every_file_the_page_references_is_served_and_nothing_comes_from_elsewhe
 
 def test_only_the_playground_files_are_served(stack: Stack) -> None:
     for path in ("/playground/nope.js", "/playground/../app.py", "/playground/%2e%2e/app.py",
-                 "/playground/playground_route.py", "/playground/"):
+                 "/playground/playground_route.py", "/playground/index"):
         response = httpx.get(f"{stack.base_url}{path}", timeout=30)
         assert response.status_code == 404, path
         assert response.json()["code"] == 404

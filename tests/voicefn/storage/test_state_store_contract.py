@@ -415,3 +415,13 @@ async def test_cache_get_put(store: Any) -> None:
     assert await store.get_cache("sha256:abc") == {"key": "audio/tts/cache/abc.mp3", "duration": 1.5, "format": "mp3"}
     await store.put_cache("sha256:abc", {"key": "audio/tts/cache/abc2.mp3"})
     assert await store.get_cache("sha256:abc") == {"key": "audio/tts/cache/abc2.mp3"}
+
+
+async def test_cache_entries_and_clear(store: Any) -> None:
+    await store.clear_cache()
+    for n in range(3):
+        await store.put_cache(f"tts:{n}", {"object_key": f"audio/{n}.mp3", "bytes": 10 * n})
+    entries = dict(await store.cache_entries())
+    assert entries == {f"tts:{n}": {"object_key": f"audio/{n}.mp3", "bytes": 10 * n} for n in range(3)}
+    assert await store.clear_cache() == 3
+    assert await store.cache_entries() == [] and await store.get_cache("tts:1") is None

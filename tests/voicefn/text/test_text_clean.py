@@ -26,7 +26,8 @@ from voicefn.text.clean import clean_for_speech, normalize_for_cache
     ("bell\x07 and\tTab\r\nnew line", "bell and Tab\nnew line"),
     ("  多个   空格\u3000全角  \n\n\n  换行  ", "多个 空格 全角\n换行"),
     ("line one<br>line two", "line one\nline two"),
-    ("Go to <https://example.com> now", "Go to https://example.com now"),
+    ("Go to <https://example.com> now", "Go to now"),  # a URL is not read out (issue 9)
+    ("See https://example.com/a?b=1, then 访问https://a.cn/x。", "See , then 访问。"),
 ])
 def test_clean_for_speech(text, expected):
     assert clean_for_speech(text) == expected

@@ -83,7 +83,7 @@ def seed000_body(err: ApiError) -> dict[str, Any]:
 
 def error_format_for_path(path: str) -> str:
     """Which of the three formats a route speaks."""
-    if path.startswith("/v1/"):
+    if path.startswith("/v1/") or path.startswith("/cache/"):  # /cache/*: seed 004's OpenAI-style proxy
         return "openai"
     if path.startswith("/api/tts") or path.startswith("/api/ai-chat"):
         return "seed000"

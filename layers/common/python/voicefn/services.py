@@ -27,6 +27,7 @@ from voicefn.settings import Settings, get_settings
 if TYPE_CHECKING:
     from voicefn.dashscope.client import DashScopeClient
     from voicefn.invoke.base import Invoker
+    from voicefn.llm.client import ChatClient
     from voicefn.secrets import KeyVault
     from voicefn.storage.objects import ObjectStore
     from voicefn.storage.state import StateStore
@@ -98,6 +99,13 @@ class Services:
         from voicefn.dashscope.client import DashScopeClient
 
         return DashScopeClient.from_settings(self.settings)
+
+    @cached_property
+    def llm(self) -> ChatClient:
+        """The OpenAI-compatible chat client (issue 9); where each call goes is per request."""
+        from voicefn.llm.client import ChatClient
+
+        return ChatClient(timeout_s=self.settings.llm_timeout_s)
 
 
 _bound: ContextVar[Services | None] = ContextVar("voicefn_services", default=None)

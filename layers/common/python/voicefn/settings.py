@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 __all__ = ["Settings", "SettingsError", "load_settings", "env_is_set", "get_settings", "reset_settings",
            "RUNTIMES", "OBJECT_STORES", "STATE_STORES", "INVOKERS", "LOG_LEVELS"]
@@ -167,7 +168,23 @@ class Settings:
 
     # the embedded DashScope's engines (local runtime only; None = its own default)
     emulator_engine: str | None = None
+    emulator_llm_engine: str | None = None  # chat: smollm2, scripted
     emulator_asr_engine: str | None = None
+
+    # chat (issue 9): the LLM is DashScope's compatible mode on the user's own key, unless a
+    # deployment names another OpenAI-compatible endpoint (seed 000: ModelScope, seed 004: NewAPI)
+    llm_base_url: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_model_map: dict[str, str] = field(default_factory=dict)  # client's name -> upstream's
+    llm_default_model: str = "qwen-plus"
+    llm_timeout_s: float = 60.0  # to the first byte, and between two chunks of a stream
+    chat_tts_enabled: bool = False  # seed 004's tts_enabled when a request leaves it out
+    chat_tts_model: str = "cosyvoice-v3-flash"
+    chat_tts_voice: str | None = None  # None: the TTS model's default voice
+    chat_tts_concurrency: int = 3  # sentences of one reply synthesized at once
+    chat_audio_wait_s: float = 60.0  # how long a request waits for a synthesis in flight
+    chat_system_prompt: str = ("你是湖南旅游助手，熟悉湖南的景点、美食、文化和交通，回答简洁、友好、实用。"
+                               " (You are a Hunan travel assistant.)")
 
     @property
     def objects_dir(self) -> Path:
@@ -253,12 +270,39 @@ def load_settings(environ: Mapping[str, str] | None = None, *,
         log_level=env.choice("VOICEFN_LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
         # names checked by the emulator itself, which owns the list of engines
         emulator_engine=env.text("VOICEFN_FAKE_ENGINE"),
+        emulator_llm_engine=env.text("VOICEFN_FAKE_LLM_ENGINE"),
         emulator_asr_engine=env.text("VOICEFN_FAKE_ASR_ENGINE"),
         request_deadline_s=env.number("VOICEFN_REQUEST_DEADLINE_S", 120.0, minimum=0),
         voice_user_limit=env.whole("VOICEFN_VOICE_USER_LIMIT", 20, minimum=0),
         voice_deploy_deadline_s=env.number("VOICEFN_VOICE_DEPLOY_DEADLINE_S", 600.0, minimum=1.0),
         voice_create_wait_s=env.number("VOICEFN_VOICE_CREATE_WAIT_S", 45.0, minimum=0.0),
+        **_chat_settings(env),
     )
+
+
+def _chat_settings(env: _Env) -> dict[str, Any]:
+    """The chat function's settings (issue 9), read like the others."""
+    model_map: dict[str, str] = {}
+    for item in env.items("VOICEFN_LLM_MODEL_MAP"):
+        name, sep, upstream = item.partition("=")
+        if not (sep and name.strip() and upstream.strip()):
+            raise SettingsError("VOICEFN_LLM_MODEL_MAP", item, "comma-separated name=upstream-model pairs")
+        model_map[name.strip()] = upstream.strip()
+    base_url = env.text("VOICEFN_LLM_BASE_URL")
+    return {
+        "llm_base_url": base_url.rstrip("/") if base_url else None,
+        "llm_api_key": env.text("VOICEFN_LLM_API_KEY"),
+        "llm_model_map": model_map,
+        "llm_default_model": env.text("VOICEFN_LLM_DEFAULT_MODEL", Settings.llm_default_model),
+        "llm_timeout_s": env.number("VOICEFN_LLM_TIMEOUT_S", 60.0, minimum=0.001),
+        "chat_tts_enabled": env.choice("VOICEFN_CHAT_TTS_ENABLED", ("true", "false", "1", "0"),
+                                       "false") in ("true", "1"),
+        "chat_tts_model": env.text("VOICEFN_CHAT_TTS_MODEL", Settings.chat_tts_model),
+        "chat_tts_voice": env.text("VOICEFN_CHAT_TTS_VOICE"),
+        "chat_tts_concurrency": env.whole("VOICEFN_CHAT_TTS_CONCURRENCY", 3, minimum=1),
+        "chat_audio_wait_s": env.number("VOICEFN_CHAT_AUDIO_WAIT_S", 60.0, minimum=0.001),
+        "chat_system_prompt": env.text("VOICEFN_CHAT_SYSTEM_PROMPT", Settings.chat_system_prompt),
+    }
 
 
 @lru_cache(maxsize=1)

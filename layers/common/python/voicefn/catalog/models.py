@@ -122,3 +122,44 @@ def resolve_openai_tts_model(name: str) -> str | None:
     if key in _TTS_BY_ID:
         return key
     return OPENAI_TTS_MODEL_MAP.get(key.lower())
+
+
+# -- chat models (issue 9) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChatModel:
+    model_id: str
+    description: str
+    input_price_per_1m_tokens: str
+    output_price_per_1m_tokens: str
+
+    def price(self, prompt_tokens: int, completion_tokens: int) -> Decimal:
+        return (Decimal(self.input_price_per_1m_tokens) * prompt_tokens
+                + Decimal(self.output_price_per_1m_tokens) * completion_tokens) / Decimal(1_000_000)
+
+
+# Prices in USD per million tokens, like the TTS/ASR prices above taken from DashScope's
+# international list (Model Studio "Models and pricing", Singapore region, non-thinking mode,
+# the lowest context tier). Not in reference/: [secondary, review before billing real money].
+_CHAT: tuple[ChatModel, ...] = (
+    ChatModel("qwen-plus", "通义千问Plus: balanced quality, speed and cost", "0.4", "1.2"),
+    ChatModel("qwen-turbo", "通义千问Turbo: fastest and cheapest", "0.05", "0.2"),
+    ChatModel("qwen-max", "通义千问Max: the strongest Qwen 2.5 model", "1.6", "6.4"),
+    ChatModel("qwen-flash", "通义千问Flash: low latency", "0.05", "0.4"),
+    ChatModel("qwen3-max", "Qwen3 Max", "1.2", "6"),
+    ChatModel("qwen3-235b-a22b", "Qwen3 235B-A22B (open weights)", "0.7", "2.8"),
+    ChatModel("qwen3-235b-a22b-instruct-2507", "Qwen3 235B-A22B Instruct 2507 (seed 000's model)", "0.7", "2.8"),
+    ChatModel("qwen3-32b", "Qwen3 32B (open weights)", "0.7", "2.8"),
+    ChatModel("qwen3-30b-a3b", "Qwen3 30B-A3B (open weights)", "0.2", "0.8"),
+    ChatModel("qwen3-14b", "Qwen3 14B (open weights)", "0.35", "1.4"),
+    ChatModel("qwen3-8b", "Qwen3 8B (open weights)", "0.18", "0.7"),
+)
+_CHAT_BY_ID = {m.model_id: m for m in _CHAT}
+
+
+def get_chat_model(model_id: str) -> ChatModel | None:
+    return _CHAT_BY_ID.get(model_id)
+
+
+def chat_models() -> list[ChatModel]:
+    return list(_CHAT)

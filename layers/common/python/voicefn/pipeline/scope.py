@@ -79,8 +79,12 @@ class TurnScope:
         for task in pending:
             task.cancel()
         if pending:
-            # Shielding is not wanted: if our owner is cancelled again, it stops waiting too.
-            await asyncio.gather(*pending, return_exceptions=True)
+            # Shielding is not wanted: if our owner is cancelled again, it stops waiting too. But
+            # not gather(): a cancelled gather cancels its tasks again, which would interrupt their
+            # cleanup (an HTTP stream's close, so the upstream would never learn we left). A
+            # cancel scope that re-cancels its owner at every await (anyio's, Starlette's on a
+            # client disconnect) does exactly that.
+            await asyncio.wait(pending)
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> bool:

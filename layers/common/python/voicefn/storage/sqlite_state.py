@@ -402,3 +402,16 @@ class SqliteStateStore:
                                (cache_key, dumps(value), records.now_iso()))
 
         await self._run(_put)
+
+    async def cache_entries(self) -> list[tuple[str, dict[str, Any]]]:
+        def _all() -> list[tuple[str, dict[str, Any]]]:
+            rows = self._conn.execute("SELECT cache_key, value FROM cache").fetchall()
+            return [(r["cache_key"], json.loads(r["value"])) for r in rows]
+
+        return await self._run(_all)
+
+    async def clear_cache(self) -> int:
+        def _clear() -> int:
+            return int(self._conn.execute("DELETE FROM cache").rowcount)
+
+        return await self._run(_clear)

@@ -627,3 +627,25 @@ class TablestoreStateStore:
         ots = _ots()
         row = ots.Row([("cache_key", cache_key)], [("value", dumps(value)), ("updated_at", records.now_iso())])
         await self._run(self.client.put_row, self._t("cache"), row)
+
+    async def cache_entries(self) -> list[tuple[str, dict[str, Any]]]:
+        ots = _ots()
+
+        def _all() -> list[tuple[str, dict[str, Any]]]:
+            rows = self._scan("cache", [("cache_key", ots.INF_MIN)], [("cache_key", ots.INF_MAX)])
+            return [(str(row.primary_key[0][1]),
+                     json.loads(dict((n, v) for n, v, _ in row.attribute_columns)["value"])) for row in rows]
+
+        return await self._run(_all)
+
+    async def clear_cache(self) -> int:
+        ots = _ots()
+
+        def _clear() -> int:
+            keys = [row.primary_key for row in
+                    self._scan("cache", [("cache_key", ots.INF_MIN)], [("cache_key", ots.INF_MAX)])]
+            for pk in keys:
+                self.client.delete_row(self._t("cache"), pk, None)
+            return len(keys)
+
+        return await self._run(_clear)

@@ -44,6 +44,8 @@ _EMOJI = re.compile(
     "\u3030\u303D\u3297\u3299"  # CJK emoji: wavy dash, part mark, circled 祝/秘
     "]+"
 )
+# A bare URL is not read out (seed 002's open problem; a voice spelling "h t t p s" is noise).
+_BARE_URL = re.compile(r"(?<![A-Za-z0-9.])(?:https?://|www\.)[^\s<>()\[\]{}\u3000-\u303f\uff00-\uffef]+[^\s<>()\[\]{}.,;:!?'\"\u3000-\u303f\uff00-\uffef]")
 _HSPACE = re.compile(r"[^\S\n]+")  # whitespace other than newlines (incl. U+3000, NBSP)
 _SPACED_NEWLINES = re.compile(r" ?\n[\n ]*")
 _ANY_SPACE = re.compile(r"\s+")
@@ -92,6 +94,7 @@ def clean_for_speech(text: str) -> str:
     if text.lstrip().startswith("<speak"):
         return text.strip()
     text = _strip_markdown(text)
+    text = _BARE_URL.sub("", text)
     text = _EMOJI.sub("", text)
     return _collapse_whitespace(text)
 

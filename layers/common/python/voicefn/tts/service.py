@@ -82,8 +82,26 @@ class TtsService:
         return await synthesis_key(principal, self.services, voice)
 
     # -- cache ------------------------------------------------------------------------------
-    async def cached(self, params: TtsParams) -> CachedAudio | None:
-        entry = await self.services.state.get_cache(params.cache_key(normalize_for_cache(params.text)))
+    async def cached(self, params: TtsParams, *, wait: bool = True) -> CachedAudio | None:
+        """The cached audio of ``params``; if it is being synthesized right now (here or on
+        another instance), after waiting for that synthesis (``wait``). Counted for /cache/stats."""
+        return await self.cached_key(params.cache_key(normalize_for_cache(params.text)), wait=wait)
+
+    async def cached_key(self, key: str, *, wait: bool = True) -> CachedAudio | None:
+        """:meth:`cached` by cache key (a URL that names a sentence's audio by its key)."""
+        from voicefn.tts import inflight
+
+        hit = await self._lookup(key)
+        if hit is None and wait and await inflight.wait(self.services, key, self.services.settings.chat_audio_wait_s):
+            hit = await self._lookup(key)
+        if hit is None:
+            inflight.counters.misses += 1
+        else:
+            inflight.counters.hits += 1
+        return hit
+
+    async def _lookup(self, key: str) -> CachedAudio | None:
+        entry = await self.services.state.get_cache(key)
         if not entry:
             return None
         # The object may have been deleted by a lifecycle rule: then it is a miss.
@@ -93,11 +111,12 @@ class TtsService:
                            int(entry.get("segments", 1)))
 
     async def remember(self, params: TtsParams, object_key: str, duration: float, characters: int,
-                       segments: int = 1) -> None:
-        await self.services.state.put_cache(
-            params.cache_key(normalize_for_cache(params.text)),
-            {"object_key": object_key, "duration": duration, "characters": characters,
-             "segments": segments})
+                       segments: int = 1, size: int | None = None) -> None:
+        entry: dict[str, Any] = {"object_key": object_key, "duration": duration, "characters": characters,
+                                 "segments": segments}
+        if size is not None:
+            entry["bytes"] = size
+        await self.services.state.put_cache(params.cache_key(normalize_for_cache(params.text)), entry)
 
     # -- one-shot synthesis -----------------------------------------------------------------
     async def synthesize(self, principal: Principal, params: TtsParams, *,
@@ -127,7 +146,7 @@ class TtsService:
 
         duration = round(duration_seconds(audio, params.format, params.sample_rate), 3)
         info = await store_audio(self.services.objects, audio, params.format, params.sample_rate)
-        await self.remember(params, info.key, duration, characters, segments)
+        await self.remember(params, info.key, duration, characters, segments, size=len(audio))
         return CachedAudio(info.key, duration, characters, segments)
 
     def url_of(self, object_key: str) -> str:

@@ -1,0 +1,1 @@
+"""The chat function: OpenAI chat completions that speak while they stream (issue 9)."""

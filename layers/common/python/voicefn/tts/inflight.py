@@ -1,0 +1,95 @@
+"""Syntheses in flight, so that a request for audio being made right now waits for it instead of
+starting a second one (DESIGN §7 "TTS cache", seed 004: "from the cache, waiting if it is still
+being generated"); and the content cache's counters (seed 004's ``/cache/stats``).
+
+Two levels: an :class:`asyncio.Event` per cache key in this process (the waiter wakes the moment
+the audio is cached), and a marker row in the state store's cache index (``inflight:<key>``
+with an expiry) that a request on *another* instance or function (the tts function's
+``/v1/audio/speech`` while the chat function synthesizes) sees and polls on. A marker whose
+owner died simply expires. Counters are this instance's, since it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from voicefn.services import Services
+
+MARKER_PREFIX = "inflight:"
+POLL_S = 0.1
+MARKER_TTL_S = 300.0  # longer than any one sentence's synthesis; a dead owner's marker expires
+
+
+@dataclass
+class CacheCounters:
+    hits: int = 0
+    misses: int = 0
+    waits: int = 0  # lookups that waited on a synthesis in flight (and are counted as hits if it landed)
+
+
+counters = CacheCounters()
+_local: dict[str, asyncio.Event] = {}
+
+
+def in_flight() -> int:
+    """Syntheses this instance has announced and not finished."""
+    return len(_local)
+
+
+def is_marker(cache_key: str) -> bool:
+    return cache_key.startswith(MARKER_PREFIX)
+
+
+async def begin(services: Services, cache_key: str) -> None:
+    """Announce that the audio of ``cache_key`` is on its way (queued or being synthesized)."""
+    if cache_key in _local:
+        return
+    _local[cache_key] = asyncio.Event()
+    await services.state.put_cache(MARKER_PREFIX + cache_key, {"until": time.time() + MARKER_TTL_S})
+
+
+async def end(services: Services, cache_key: str) -> None:
+    """The synthesis finished (cached) or failed: wake every waiter. Safe to call twice."""
+    event = _local.pop(cache_key, None)
+    if event is None:
+        return
+    event.set()
+    with contextlib.suppress(Exception):  # the marker expires anyway
+        await services.state.put_cache(MARKER_PREFIX + cache_key, {"until": 0})
+
+
+@contextlib.asynccontextmanager
+async def synthesizing(services: Services, cache_key: str) -> AsyncIterator[None]:
+    await begin(services, cache_key)
+    try:
+        yield
+    finally:
+        await asyncio.shield(end(services, cache_key))
+
+
+async def wait(services: Services, cache_key: str, timeout_s: float) -> bool:
+    """Wait (at most ``timeout_s``) for a synthesis of ``cache_key`` in flight here or elsewhere;
+    False at once if there is none. True means: look in the cache again."""
+    event = _local.get(cache_key)
+    if event is not None:
+        counters.waits += 1
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout_s)
+        return True
+    marker = await services.state.get_cache(MARKER_PREFIX + cache_key)
+    if not marker or float(marker.get("until", 0)) <= time.time():
+        return False
+    counters.waits += 1
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        await asyncio.sleep(POLL_S)
+        if await services.state.get_cache(cache_key):
+            return True
+        marker = await services.state.get_cache(MARKER_PREFIX + cache_key)
+        if not marker or float(marker.get("until", 0)) <= time.time():
+            return True  # finished (or failed) in the meantime
+    return True

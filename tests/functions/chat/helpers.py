@@ -1,0 +1,33 @@
+"""Helpers for the chat function's tests: the official openai client on the local stack, and
+the embedded DashScope's scripted chat engine (``/_admin/chat-scripts``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from openai import OpenAI
+
+from tests.stack import Stack
+
+
+def openai_client(stack: Stack, user: str) -> OpenAI:
+    return OpenAI(api_key=stack.token(user), base_url=f"{stack.base_url}/v1", max_retries=0, timeout=60)
+
+
+def script(stack: Stack, *scripts: dict[str, Any]) -> None:
+    """Replies of the scripted engine (each limited to prompts containing ``when_contains``)."""
+    stack.emulator("/_admin/chat-scripts", "POST", json=list(scripts)).raise_for_status()
+
+
+def chat_calls(stack: Stack) -> list[dict[str, Any]]:
+    return stack.emulator("/_admin/chat-calls").json()["calls"]
+
+
+def sse_events(text: str) -> list[Any]:
+    out: list[Any] = []
+    for line in text.splitlines():
+        if line.startswith("data: "):
+            payload = line[len("data: "):]
+            out.append(payload if payload == "[DONE]" else json.loads(payload))
+    return out

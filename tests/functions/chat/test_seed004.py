@@ -1,0 +1,137 @@
+"""Seed 004's accelerator: a streamed completion with ``tts_enabled`` pre-generates each
+sentence's speech; ``/v1/audio/speech`` and the announced ``audio_url`` are then served from the
+cache (waiting while the synthesis is in flight), with no second upstream synthesis."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.functions.chat.helpers import script, sse_events
+from tests.stack import Stack
+from voicefn.audio.probe import audio_info
+
+pytestmark = pytest.mark.usefixtures("no_faults")
+
+
+def stream_with_tts(stack: Stack, user: str, question: str, **extra: Any) -> list[Any]:
+    body = {"model": "qwen-plus", "messages": [{"role": "user", "content": question}], "stream": True,
+            "tts_enabled": True, **extra}
+    with stack.client(user) as client:
+        response = client.post("/v1/chat/completions", json=body)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    return sse_events(response.text)
+
+
+def test_tts_chunks_then_speech_is_served_from_the_cache(stack: Stack) -> None:
+    tag = uuid.uuid4().hex[:6]
+    reply = f"Hello traveller {tag}, welcome to Hunan. Yuelu Mountain is lovely in spring. Try the tofu!"
+    script(stack, {"reply": reply, "when_contains": tag, "tokens_per_s": 200})
+    before = stack.stats()["tts_ws_tasks"]
+    events = stream_with_tts(stack, "seed004-user", f"plan a trip {tag}")
+    assert events[-1] == "[DONE]"
+    text = "".join(e["choices"][0]["delta"].get("content") or "" for e in events[:-1] if e["choices"])
+    assert text == reply  # the client's text is the LLM's, unchanged
+    announced = [e["tts"] for e in events[:-1] if "tts" in e]
+    assert all(e["choices"] == [] for e in events[:-1] if "tts" in e)
+    assert [t["index"] for t in announced] == list(range(len(announced)))
+    assert len(announced) >= 3
+    assert "".join(t["text"] for t in announced).replace(" ", "") == reply.replace(" ", "")
+    synthesized = stack.stats()["tts_ws_tasks"] - before
+    assert synthesized == len(announced)  # one upstream synthesis per sentence
+
+    stats_before = httpx.get(f"{stack.base_url}/cache/stats").json()
+    with stack.client("seed004-user") as client:
+        for tts in announced:
+            speech = client.post("/v1/audio/speech", json={"model": "tts-1", "input": tts["text"]})
+            assert speech.status_code == 200
+            assert speech.headers["x-voicefn-cache"] == "hit"
+            info = audio_info(speech.content)
+            assert info.format == "mp3"
+            assert info.duration == pytest.approx(0.2 * len(tts["text"]), abs=0.15)  # deterministic engine
+            linked = httpx.get(tts["audio_url"])  # no Authorization: the link is signed
+            assert linked.status_code == 200 and linked.content == speech.content
+    assert stack.stats()["tts_ws_tasks"] - before == synthesized  # no second synthesis
+    stats = httpx.get(f"{stack.base_url}/cache/stats").json()
+    assert stats["hits"] - stats_before["hits"] == 2 * len(announced)
+    assert stats["entries"] >= len(announced) and stats["bytes"] > 0
+    assert stats["in_flight"] == 0
+
+
+def test_speech_requested_during_the_synthesis_waits_for_it(stack: Stack) -> None:
+    tag = uuid.uuid4().hex[:6]
+    first = f"Slow sentence {tag} is on its way."
+    script(stack, {"reply": first + " And a second one.", "when_contains": tag, "tokens_per_s": 200})
+    stack.set_faults([{"match": {"api": "tts_ws", "text_contains": tag},
+                       "fault": {"kind": "latency", "latency_ms": 1500}}])
+    before = stack.stats()["tts_ws_tasks"]
+    seen: dict[str, Any] = {}
+
+    def fetch_when_announced(url_holder: threading.Event) -> None:
+        url_holder.wait(10)
+        started = time.monotonic()
+        with stack.client("seed004-wait") as client:
+            seen["speech"] = client.post("/v1/audio/speech", json={"model": "cosyvoice-v3-flash",
+                                                                   "input": seen["text"]})
+        seen["waited"] = time.monotonic() - started
+
+    announced = threading.Event()
+    fetcher = threading.Thread(target=fetch_when_announced, args=(announced,))
+    fetcher.start()
+    body = {"model": "qwen-plus", "messages": [{"role": "user", "content": tag}], "stream": True, "tts_enabled": True}
+    with stack.client("seed004-wait") as client, client.stream("POST", "/v1/chat/completions", json=body) as response:
+        for line in response.iter_lines():
+            if line.startswith("data: {") and '"tts"' in line and not announced.is_set():
+                import json
+
+                seen["text"] = json.loads(line[6:])["tts"]["text"]
+                announced.set()
+                in_flight = httpx.get(f"{stack.base_url}/cache/stats").json()["in_flight"]
+                assert in_flight >= 1
+    fetcher.join(20)
+    assert seen["speech"].status_code == 200
+    assert seen["speech"].headers["x-voicefn-cache"] == "hit"
+    assert seen["waited"] > 0.5  # it waited for the synthesis in flight...
+    assert stack.stats()["tts_ws_tasks"] - before == 2  # ...instead of starting a third
+
+
+def test_tts_enabled_defaults_to_off(stack: Stack) -> None:
+    tag = uuid.uuid4().hex[:6]
+    script(stack, {"reply": f"No audio here {tag}. None at all.", "when_contains": tag})
+    before = stack.stats()["tts_ws_tasks"]
+    events = stream_with_tts(stack, "seed004-off", tag, tts_enabled=None)
+    assert not [e for e in events[:-1] if "tts" in e]
+    assert stack.stats()["tts_ws_tasks"] == before
+
+
+def test_cache_clear_needs_a_service_key(stack: Stack, settings_override: Any) -> None:
+    with stack.client("seed004-user") as client:
+        refused = client.post("/cache/clear")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    settings_override(service_keys={"sk-ops-service-key": "ops"})
+    tag = uuid.uuid4().hex[:6]
+    with stack.client("seed004-user") as client:
+        spoken = client.post("/v1/audio/speech", json={"model": "tts-1", "input": f"Cache me {tag}."})
+        assert spoken.status_code == 200
+    assert httpx.get(f"{stack.base_url}/cache/stats").json()["entries"] >= 1
+    cleared = httpx.post(f"{stack.base_url}/cache/clear", headers={"Authorization": "Bearer sk-ops-service-key"})
+    assert cleared.status_code == 200 and cleared.json()["cleared"] >= 1
+    assert httpx.get(f"{stack.base_url}/cache/stats").json()["entries"] == 0
+    with stack.client("seed004-user") as client:
+        again = client.post("/v1/audio/speech", json={"model": "tts-1", "input": f"Cache me {tag}."})
+    assert again.headers["x-voicefn-cache"] == "miss"
+
+
+def test_models_and_service_info(stack: Stack) -> None:
+    models = httpx.get(f"{stack.base_url}/v1/models").json()
+    assert models["object"] == "list"
+    ids = {m["id"] for m in models["data"]}
+    assert {"qwen-plus", "qwen-turbo", "qwen-max", "cosyvoice-v3-flash", "qwen3-tts-flash"} <= ids
+    info = httpx.get(f"{stack.base_url}/").json()
+    assert info["endpoints"]["chat"] == "/v1/chat/completions"
