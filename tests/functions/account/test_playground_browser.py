@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.stack import ServeProcess
+from tests.stack import ServeProcess, admin_headers
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (dev extras)")
@@ -48,9 +48,18 @@ def speech_wav(path: Path) -> Path:
     return path
 
 
+class PlaygroundServer(ServeProcess):
+    """`voicefn serve` with real speech and recognition, and the emulator's scripted LLM (the test
+    sets its replies and pace; SmolLM2 would answer at its own length)."""
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**super().env, "VOICEFN_FAKE_LLM_ENGINE": "scripted"}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    served = ServeProcess(tmp_path_factory.mktemp("playground"), engine="espeak").start()
+    served = PlaygroundServer(tmp_path_factory.mktemp("playground"), engine="espeak").start()
     try:
         yield served
     finally:
@@ -281,3 +290,25 @@ def test_clone_a_voice_play_its_preview_speak_with_it_and_delete_it(page: Any, s
     gone = httpx.get(f"{server.base_url}/api/audio/voice/{voice_id}", timeout=30,
                      headers={"Authorization": f"Bearer {server.token('demo')}"})
     assert gone.status_code == 404
+
+
+def test_chat_replies_are_spoken_while_the_text_still_streams(page: Any, server: ServeProcess) -> None:
+    reply = ("Paris is the capital of France. It lies on the river Seine. "
+             "Millions of visitors come to see its museums every year.")
+    script = {"reply": reply, "token_delay_ms": 120, "when_contains": "capital of France"}
+    httpx.post(f"{server.base_url}/dashscope/_admin/chat-scripts", json=[script], timeout=30,
+               headers=admin_headers(server.data_dir)).raise_for_status()
+    sign_in(page)
+    page.click("#tab-chat")
+    expect(page.locator("#chat-model option").first).to_be_attached()
+    page.fill("#chat-input", "What is the capital of France?")
+    page.press("#chat-send", "Enter")
+    answer = page.locator(".msg.assistant").last
+    expect(answer).to_have_attribute("data-done", "true", timeout=120000)
+    expect(answer.locator(".text")).to_have_text(reply)
+    assert answer.get_attribute("data-spoke-while-streaming") == "true"
+    spoken = answer.locator(".spoken li")
+    expect(spoken).to_have_count(3)
+    expect(spoken.first).to_have_text("Paris is the capital of France.")
+    assert "/v1/chat/audio/" in page.get_attribute("#chat-audio", "src")
+    assert 0.5 < audio_duration(page, "#chat-audio") < 10.0

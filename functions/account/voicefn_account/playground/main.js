@@ -3,6 +3,7 @@ import { initAuth } from "/playground/auth.js";
 import { initSpeech } from "/playground/speech.js";
 import { initRecognition } from "/playground/recognition.js";
 import { initVoices } from "/playground/voices.js";
+import { initChat } from "/playground/chat.js";
 import { initHistory } from "/playground/history.js";
 import { initSettings } from "/playground/settings.js";
 
@@ -37,6 +38,7 @@ initAuth();
 initSpeech();
 initRecognition();
 initVoices();
+initChat();
 initHistory();
 initSettings();
 document.body.dataset.ready = "true";
