@@ -21,8 +21,10 @@ A stream that fails after it started ends with `data: {"error": {...}}`."""
 
 def create_app(services: Services | None = None) -> FastAPI:
     """The app, on ``services`` (default: the instance's, ``get_services()``)."""
+    from voicefn_chat.realtime import audio_ws, vlm_ws
     from voicefn_chat.routes import completions, seed000, sentence_audio, service
 
     return build_app(title="voicefn chat", description=DESCRIPTION,
-                     routers=[completions.router, sentence_audio.router, service.router, seed000.router],
+                     routers=[completions.router, sentence_audio.router, service.router, seed000.router,
+                              audio_ws.router, vlm_ws.router],
                      services=services)

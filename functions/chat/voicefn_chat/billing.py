@@ -31,9 +31,11 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
 async def record_turn(services: Services, principal: Principal, *, target: ChatTarget, messages: list[dict[str, Any]],
                       reply: str, usage: Usage, mode: str, voice: str | None, tts_model: str | None,
                       characters: int, output_key: str | None = None,
-                      route: str = "/v1/chat/completions") -> tuple[int, str]:
-    """Write the turn's record; returns (record id, bill)."""
-    bill = format_money(chat_bill(target, usage, tts_model, characters))
+                      route: str = "/v1/chat/completions", extra_bill: Decimal = Decimal(0),
+                      extra: dict[str, Any] | None = None) -> tuple[int, str]:
+    """Write the turn's record; returns (record id, bill). ``extra_bill``: other upstream work of
+    the same turn (the realtime sockets' recognition), so the turn still has one bill."""
+    bill = format_money(chat_bill(target, usage, tts_model, characters) + extra_bill)
     fields: dict[str, Any] = {"route": route, "mode": mode, "messages": len(messages),
                               "question": _last_user_text(messages)[:500]}
     if voice:
@@ -42,5 +44,5 @@ async def record_turn(services: Services, principal: Principal, *, target: ChatT
         services.state, principal.user_id, type="chat", model=target.requested, input=fields, bill=bill,
         output_key=output_key, output_text=reply, voice_id=voice,
         extra={"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-               "characters": characters})
+               "characters": characters, **(extra or {})})
     return record_id, bill

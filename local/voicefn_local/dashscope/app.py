@@ -93,4 +93,6 @@ def create_dashscope_app(config: EmulatorConfig | None = None) -> FastAPI:
     state.multimodal.register("qwen-asr", is_qwen_asr_model, handle_qwen_asr)
     state.compat_chat.register("qwen-asr", is_qwen_asr_model, handle_compat_asr)
     state.compat_chat.register("qwen-chat", is_chat_model, handle_compat_chat)
+    from voicefn_local.dashscope.vlm_compat import handle_compat_vlm, is_vlm_model
+    state.compat_chat.register("qwen-vl", is_vlm_model, handle_compat_vlm)
     return app

@@ -148,16 +148,18 @@ def _script(state: EmulatorState, request: Request, prompt: ChatPrompt) -> ChatS
     return script or state.chat.scripts.take(prompt.last_user_text)
 
 
-async def handle_compat_chat(request: Request, body: dict[str, Any], stream: bool) -> Response:
+async def handle_compat_chat(request: Request, body: dict[str, Any], stream: bool, *,
+                             answer: ChatScript | None = None, api: str = "chat") -> Response:
+    """``answer``: what to say when no script is given (the VLM's description of the picture)."""
     state = get_state(request)
     model = str(body.get("model"))
     try:
         prompt = parse_chat(body)
-        script = _script(state, request, prompt)
+        script = _script(state, request, prompt) or answer
     except DashScopeError:
-        state.stats.incr("chat_calls")  # every call is counted, even a refused one
+        state.stats.incr(f"{api}_calls")  # every call is counted, even a refused one
         raise
-    fault = await admit(state, request, api="chat", counter="chat_calls", model=model, voice=None,
+    fault = await admit(state, request, api=api, counter=f"{api}_calls", model=model, voice=None,
                         text=prompt.last_user_text)
     events = state.chat.generate(prompt, model=model, stream=stream, script=script, fault=fault)
     base = {"id": f"chatcmpl-{uuid.uuid4()}", "created": int(time.time()), "model": model,

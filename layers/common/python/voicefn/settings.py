@@ -183,6 +183,11 @@ class Settings:
     chat_tts_voice: str | None = None  # None: the TTS model's default voice
     chat_tts_concurrency: int = 3  # sentences of one reply synthesized at once
     chat_audio_wait_s: float = 60.0  # how long a request waits for a synthesis in flight
+    # realtime sockets (issue 10): FC closes a WebSocket at the function's timeout (600 s in
+    # s.yaml); the socket tells the client this long after it opened, then closes itself.
+    realtime_max_s: float = 590.0
+    realtime_asr_model: str = "qwen3-asr-flash"
+    realtime_vlm_model: str = "qwen-vl-plus"
     chat_system_prompt: str = ("你是湖南旅游助手，熟悉湖南的景点、美食、文化和交通，回答简洁、友好、实用。"
                                " (You are a Hunan travel assistant.)")
 
@@ -302,6 +307,9 @@ def _chat_settings(env: _Env) -> dict[str, Any]:
         "chat_tts_concurrency": env.whole("VOICEFN_CHAT_TTS_CONCURRENCY", 3, minimum=1),
         "chat_audio_wait_s": env.number("VOICEFN_CHAT_AUDIO_WAIT_S", 60.0, minimum=0.001),
         "chat_system_prompt": env.text("VOICEFN_CHAT_SYSTEM_PROMPT", Settings.chat_system_prompt),
+        "realtime_max_s": env.number("VOICEFN_REALTIME_MAX_S", 590.0, minimum=0.001),
+        "realtime_asr_model": env.text("VOICEFN_REALTIME_ASR_MODEL", Settings.realtime_asr_model),
+        "realtime_vlm_model": env.text("VOICEFN_REALTIME_VLM_MODEL", Settings.realtime_vlm_model),
     }
 
 

@@ -153,6 +153,9 @@ _CHAT: tuple[ChatModel, ...] = (
     ChatModel("qwen3-30b-a3b", "Qwen3 30B-A3B (open weights)", "0.2", "0.8"),
     ChatModel("qwen3-14b", "Qwen3 14B (open weights)", "0.35", "1.4"),
     ChatModel("qwen3-8b", "Qwen3 8B (open weights)", "0.18", "0.7"),
+    # vision (issue 10, /v1/chat/vlm): image parts in compatible mode
+    ChatModel("qwen-vl-plus", "通义千问VL-Plus: images and text", "1.5", "4.5"),
+    ChatModel("qwen-vl-max", "通义千问VL-Max: the strongest Qwen VL model", "3", "9"),
 )
 _CHAT_BY_ID = {m.model_id: m for m in _CHAT}
 

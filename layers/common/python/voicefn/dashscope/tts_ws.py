@@ -227,7 +227,14 @@ class CosyVoiceSession:
         self._receiving = True
         try:
             # Cancelling recv() is safe in websockets: no frame is lost.
-            return await asyncio.wait_for(self._ws.recv(), timeout)
+            message = await asyncio.wait_for(self._ws.recv(), timeout)
+            # Python < 3.12: wait_for returns the result and drops a cancellation that arrives as
+            # recv() completes; the cancelled reader then went on and blocked on a full queue
+            # nobody read (barge-in on /v1/chat/audio hung). The task still says it is cancelling.
+            task = asyncio.current_task()
+            if task is not None and getattr(task, "cancelling", lambda: 0)():
+                raise asyncio.CancelledError
+            return message
         except (TimeoutError, asyncio.TimeoutError):
             raise UpstreamError(REQUEST_TIMEOUT, timeout_message) from None
         except ConnectionClosed as e:

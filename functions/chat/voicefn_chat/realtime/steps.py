@@ -1,0 +1,121 @@
+"""The steps of a realtime turn both sockets share: store what the client sent, recognize the
+question on a signed URL of the stored audio, speak the reply through the chat function's
+:class:`~voicefn_chat.turn.ReplyTurn`, and record the turn (one ``chat`` record, one bill)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from voicefn.apikeys import resolve_api_key
+from voicefn.asr.intake import Audio, inspect
+from voicefn.billing import asr_bill, billable_seconds
+from voicefn.dashscope.errors import UpstreamError, to_api_error
+from voicefn.llm import ChatTarget, Usage
+from voicefn.pipeline import AudioChunk, TextDelta
+from voicefn.storage.owners import grant
+from voicefn_chat.realtime.session import RealtimeSession
+from voicefn_chat.turn import ReplyEnd, ReplyTurn, SpeechStart
+
+MAX_AUDIO_BYTES = 10 * 1024 * 1024  # DashScope's sync recognition takes files up to 10 MB
+MAX_AUDIO_SECONDS = 60.0            # ... and speech up to 60 s (qwen3-asr-flash)
+SIGNED_URL_S = 3600
+
+
+@dataclass(frozen=True)
+class Stored:
+    key: str
+    url: str  # signed GET URL, one hour
+    size: int
+
+
+async def store(session: RealtimeSession, data: bytes, name: str, content_type: str) -> Stored:
+    """Keep ``data`` as this user's object ``realtime/<session>/<name>``."""
+    services = session.services
+    key = f"realtime/{session.session_id}/{name}"
+    await services.objects.put(key, data, content_type)
+    await grant(services.state, key, session.principal.user_id)
+    return Stored(key, services.objects.signed_get_url(key, SIGNED_URL_S), len(data))
+
+
+def check_audio(data: bytes) -> Audio:
+    return inspect(data, max_seconds=MAX_AUDIO_SECONDS, max_bytes=MAX_AUDIO_BYTES, param="audio")
+
+
+@dataclass(frozen=True)
+class Heard:
+    text: str
+    seconds: int
+    bill: Decimal
+    elapsed_s: float
+
+
+async def recognize(session: RealtimeSession, stored: Stored, audio: Audio) -> Heard:
+    """qwen3-asr-flash on the stored object's signed URL (our own object: DashScope fetches it)."""
+    services = session.services
+    model = services.settings.realtime_asr_model
+    api_key = await resolve_api_key(session.principal, services)
+    started = time.monotonic()
+    try:
+        result = await services.dashscope.recognize(api_key=api_key, model=model, audio=stored.url)
+    except UpstreamError as err:
+        raise to_api_error(err) from err
+    seconds = int(result.seconds or billable_seconds(audio.duration))
+    return Heard((result.text or "").strip(), seconds, asr_bill(model, seconds), time.monotonic() - started)
+
+
+@dataclass
+class Spoken:
+    """What a reply turned into: its text, usage, TTS characters, audio messages sent."""
+
+    text: str = ""
+    usage: Usage = field(default_factory=Usage)
+    characters: int = 0
+    sentences: int = 0
+    audio_chunks: int = 0
+    audio_bytes: int = 0
+    first_audio_s: float | None = None  # after the reply started
+
+
+async def speak_reply(session: RealtimeSession, target: ChatTarget, body: dict[str, Any], *,
+                      chunk_event: str) -> Spoken:
+    """Stream the reply: ``chunk_event`` {chunk, full_response} per LLM delta, ``tts_started``
+    before the first audio, ``audio_stream`` {event: data} per piece of the one MP3 stream (the
+    turn's sentences in order) and ``audio_stream`` {event: finished}. The socket's own send is
+    the backpressure: ReplyTurn's bounded queue stops the syntheses while the client reads slowly."""
+    from voicefn_chat.plan import _voice
+
+    services = session.services
+    voice, tts_key = await _voice(session.principal, services, None, None, "mp3")
+    turn = ReplyTurn(services, session.principal, target, body, voice=voice, tts_api_key=tts_key,
+                     deliver_audio=True)
+    out, started, tts_started = Spoken(), time.monotonic(), False
+    async with contextlib.aclosing(turn.events()) as events:  # a cancelled turn closes its LLM stream and TTS
+        async for event in events:
+            await _deliver(session, event, out, chunk_event, started, tts_started)
+            tts_started = tts_started or isinstance(event, (SpeechStart, AudioChunk))
+    if out.audio_chunks:
+        await session.send("audio_stream", {"event": "finished"})
+    return out
+
+
+async def _deliver(session: RealtimeSession, event: object, out: Spoken, chunk_event: str, started: float,
+                   tts_started: bool) -> None:
+    """One event of the reply turn, as seed 002's messages."""
+    if isinstance(event, TextDelta):
+        out.text += event.text
+        await session.send(chunk_event, {"chunk": event.text, "full_response": out.text})
+    elif isinstance(event, (SpeechStart, AudioChunk)) and not tts_started:
+        await session.send("tts_started", {"message": "开始语音合成..."})
+    if isinstance(event, AudioChunk) and event.data:
+        if out.first_audio_s is None:
+            out.first_audio_s = time.monotonic() - started
+        out.audio_chunks += 1
+        out.audio_bytes += len(event.data)
+        await session.send("audio_stream", {"event": "data", "data": base64.b64encode(event.data).decode()})
+    elif isinstance(event, ReplyEnd):
+        out.usage, out.characters, out.sentences = event.usage, event.characters, event.sentences
