@@ -312,3 +312,41 @@ def test_chat_replies_are_spoken_while_the_text_still_streams(page: Any, server:
     expect(spoken.first).to_have_text("Paris is the capital of France.")
     assert "/v1/chat/audio/" in page.get_attribute("#chat-audio", "src")
     assert 0.5 < audio_duration(page, "#chat-audio") < 10.0
+
+
+def red_png(path: Path, width: int = 64, height: int = 48) -> Path:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + bytes((200, 30, 30)) * width for _ in range(height))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return path
+
+
+def hold(page: Any, button: str, ms: int = 3500) -> None:
+    page.focus(button)
+    page.keyboard.down("Space")  # held like a finger on the button; the fake microphone speaks
+    page.wait_for_timeout(ms)
+    page.keyboard.up("Space")
+
+
+def test_hold_to_talk_and_ask_about_an_image_over_the_realtime_sockets(page: Any, tmp_path: Path) -> None:
+    sign_in(page)
+    page.click("#tab-talk")
+    hold(page, "#talk-hold")  # /v1/chat/audio: packets up, recognized, answered, spoken back
+    turn = page.locator("#talk-log li").last
+    expect(turn).to_have_attribute("data-done", "true", timeout=120000)
+    expect(turn.locator(".heard")).to_contain_text("call me tomorrow")
+    expect(turn.locator(".text")).to_contain_text("call me tomorrow")  # the scripted LLM echoes the question
+    assert 1.0 < audio_duration(page, "#talk-audio") < 20.0
+    page.set_input_files("#vlm-image", str(red_png(tmp_path / "red.png")))
+    hold(page, "#vlm-hold")  # /v1/chat/vlm: image and audio packets, then end
+    turn = page.locator("#vlm-log li").last
+    expect(turn).to_have_attribute("data-done", "true", timeout=120000)
+    expect(turn.locator(".heard")).to_contain_text("tomorrow")
+    expect(turn.locator(".text")).to_contain_text("red")  # the emulator's VLM looks at the picture's colours
+    assert 1.0 < audio_duration(page, "#vlm-audio") < 20.0

@@ -4,6 +4,7 @@ import { initSpeech } from "/playground/speech.js";
 import { initRecognition } from "/playground/recognition.js";
 import { initVoices } from "/playground/voices.js";
 import { initChat } from "/playground/chat.js";
+import { initRealtime } from "/playground/realtime.js";
 import { initHistory } from "/playground/history.js";
 import { initSettings } from "/playground/settings.js";
 
@@ -39,6 +40,7 @@ initSpeech();
 initRecognition();
 initVoices();
 initChat();
+initRealtime();
 initHistory();
 initSettings();
 document.body.dataset.ready = "true";

@@ -45,3 +45,21 @@ export function wireRecorder(button, timerEl, box, onClip) {
   };
   button.addEventListener("click", () => (recorder ? stop() : start()));
 }
+
+/** Start capturing now; `stop()` resolves to {blob, seconds} (16 kHz mono WAV). For hold-to-talk. */
+export async function startCapture() {
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  const chunks = [];
+  const recorder = new MediaRecorder(stream);
+  recorder.addEventListener("dataavailable", (event) => event.data.size && chunks.push(event.data));
+  recorder.start(250);
+  return {
+    stop: () => new Promise((resolve, reject) => {
+      recorder.addEventListener("stop", () => {
+        stream.getTracks().forEach((track) => track.stop());
+        toWav16k(new Blob(chunks, { type: recorder.mimeType })).then(resolve, reject);
+      }, { once: true });
+      recorder.stop();
+    }),
+  };
+}

@@ -124,3 +124,38 @@ export async function playStream(response, { format, sampleRate, audio, onFirst 
   if (format === "pcm" || format === "wav") return webAudioPcm(reader, format, sampleRate, audio, onFirst);
   return buffered(reader, format, audio, onFirst);
 }
+
+/** MP3 pieces pushed as they arrive (a socket's audio_stream), played through Media Source. */
+export class MsePlayer {
+  constructor(audio) {
+    this.audio = audio;
+    this.source = new MediaSource();
+    this.pending = [];
+    this.chunks = [];
+    this.ended = false;
+    audio.src = URL.createObjectURL(this.source);
+    this.ready = once(this.source, "sourceopen").then(() => {
+      this.buffer = this.source.addSourceBuffer("audio/mpeg");
+      this.buffer.addEventListener("updateend", () => this.pump());
+    });
+  }
+  push(bytes) {
+    this.chunks.push(bytes);
+    this.pending.push(bytes);
+    this.ready.then(() => this.pump());
+  }
+  end() {
+    this.ended = true;
+    this.ready.then(() => this.pump());
+  }
+  pump() {
+    if (!this.buffer || this.buffer.updating) return;
+    const next = this.pending.shift();
+    if (next) {
+      this.buffer.appendBuffer(next);
+      if (this.chunks.length === 1 || this.audio.paused) this.audio.play().catch(() => {});
+    } else if (this.ended && this.source.readyState === "open") {
+      this.source.endOfStream();
+    }
+  }
+}

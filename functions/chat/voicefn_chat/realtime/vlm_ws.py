@@ -79,7 +79,8 @@ class VlmConversation:
             raise ApiError("INVALID_PARAMETER", str(exc)) from None
         audio = steps.check_audio(audio_bytes)
         stamp = f"{datetime.now(timezone.utc):%Y%m%d_%H%M%S}_{session.turns}"
-        audio_file, image_file = f"vlm_audio_session_{stamp}.{audio.format}", f"vlm_image_session_{stamp}.{picture.extension}"
+        audio_file = f"vlm_audio_session_{stamp}.{audio.format}"
+        image_file = f"vlm_image_session_{stamp}.{picture.extension}"
         stored_audio = await steps.store(session, audio_bytes, audio_file, f"audio/{audio.format}")
         stored_image = await steps.store(session, image_bytes, image_file, picture.mime)
         await session.send("transcription_started", {"message": "开始语音识别...", "oss_url": stored_audio.url})
