@@ -31,8 +31,8 @@ class EmulatedVoice:
 
 
 class VoiceDirectory:
-    """Voices the emulator accepts: the layer's system catalog plus voices registered at run time
-    (cloned voices, added by an enrollment handler)."""
+    """Voices the emulator accepts: the layer's system catalog plus voices registered at run time.
+    Cloned voices are not here: they belong to one account (see :mod:`.cloned_voices`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -130,3 +130,23 @@ def test_docs_describe_seed_001_s_response_shapes(stack: Stack) -> None:
     assert "total" in listed["responses"]["200"]["content"]["application/json"]["example"]["data"]
     assert {"/api/audio/voice/create", "/api/audio/voice/list", "/api/audio/voice/{voice_id}",
             "/api/audio/voice/system"} <= set(spec["paths"])
+
+
+def test_long_synthesis_in_the_background_uses_the_cloned_voice(stack: Stack) -> None:
+    import time
+
+    text = "这是一段很长的文本，用复刻的声音分段合成。" * 12
+    with stack.client("long-cloner") as client:
+        voice_id = create_voice(client, speechlike_wav(150.0, 12.0), prefix="long")["data"]["voice_id"]
+        wait_for_voice_ready(client, voice_id)
+        started = client.post("/api/audio/tts/synthesize-long", json={
+            "model": MODEL, "voice": voice_id, "text": text, "format": "wav", "async": True}).json()
+        assert started["code"] == 200, started
+        deadline = time.time() + 60
+        while (task := client.get(f"/api/audio/tts/task/{started['data']['task_id']}").json()["data"])[
+                "task_status"] not in ("SUCCEEDED", "FAILED"):
+            assert time.time() < deadline
+            time.sleep(0.2)
+        history = client.get("/api/audio/history", params={"type": "tts"}).json()["data"]["items"]
+    assert task["task_status"] == "SUCCEEDED", task
+    assert task["result"]["segments"] >= 1 and history[0]["voice_id"] == voice_id

@@ -111,3 +111,17 @@ def test_the_account_limit_is_dashscope_s_1000_voices(stack: Stack) -> None:
     finally:
         enroll_module.ACCOUNT_VOICE_LIMIT = saved
     assert full["code"] == 400 and full["error"] == "VOICE_LIMIT_EXCEEDED" and "1000" in full["message"]
+
+
+def test_after_a_new_sample_the_tts_cache_does_not_answer_with_the_old_voice(stack: Stack) -> None:
+    body = {"model": MODEL, "text": "缓存里的旧声音。", "format": "wav"}
+    with stack.client("cache-updater") as client:
+        voice_id = create_voice(client, speechlike_wav(120.0, 12.0), prefix="cache")["data"]["voice_id"]
+        wait_for_voice_ready(client, voice_id)
+        first = client.post("/api/audio/tts/synthesize", json={**body, "voice": voice_id}).json()["data"]
+        hit = client.post("/api/audio/tts/synthesize", json={**body, "voice": voice_id}).json()["data"]
+        client.put(f"/api/audio/voice/{voice_id}", files={"file": ("n.wav", speechlike_wav(230.0, 12.0), "audio/wav")})
+        wait_for_voice_ready(client, voice_id)
+        after = client.post("/api/audio/tts/synthesize", json={**body, "voice": voice_id}).json()["data"]
+    assert hit["bill"] == "0" and first["bill"] != "0"  # the cache works for an unchanged voice
+    assert after["bill"] != "0" and stack.fetch(after["audio_url"]) != stack.fetch(first["audio_url"])

@@ -96,7 +96,7 @@ def test_only_platform_key_voices_can_be_public(stack: Stack) -> None:
     from voicefn.apikeys import store_user_key
     from voicefn.auth.principal import Principal
 
-    user = "own-key-user"
+    user = "own-key-voice-cloner"
     with stack.client(user) as client:
         ticket = upload_sample(client, speechlike_wav(170.0, 12.0))
         wait_ticket(client, ticket["ticket_id"])

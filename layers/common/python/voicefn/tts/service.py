@@ -107,16 +107,31 @@ class TtsService:
         # The object may have been deleted by a lifecycle rule: then it is a miss.
         if await self.services.objects.head(entry["object_key"]) is None:
             return None
+        # a cloned voice given a new sample (PUT /api/audio/voice/{id}) speaks differently: a miss
+        # (the entry names its voice: a sentence's audio URL is looked up by its key alone)
+        voice = entry.get("voice")
+        if isinstance(voice, str) and entry.get("voice_sample") != await self._voice_sample(voice):
+            return None
         return CachedAudio(entry["object_key"], float(entry["duration"]), int(entry["characters"]),
                            int(entry.get("segments", 1)))
 
     async def remember(self, params: TtsParams, object_key: str, duration: float, characters: int,
                        segments: int = 1, size: int | None = None) -> None:
         entry: dict[str, Any] = {"object_key": object_key, "duration": duration, "characters": characters,
-                                 "segments": segments}
+                                 "segments": segments, "voice": params.voice,
+                                 "voice_sample": await self._voice_sample(params.voice)}
         if size is not None:
             entry["bytes"] = size
         await self.services.state.put_cache(params.cache_key(normalize_for_cache(params.text)), entry)
+
+    async def _voice_sample(self, voice_id: str) -> str | None:
+        """The sample a cloned voice speaks from now (None for system voices)."""
+        from voicefn.catalog.voices import get_voice
+
+        if get_voice(voice_id) is not None:
+            return None
+        row = await self.services.state.get_voice(voice_id)
+        return None if row is None else row.get("sample_key")
 
     # -- one-shot synthesis -----------------------------------------------------------------
     async def synthesize(self, principal: Principal, params: TtsParams, *,
