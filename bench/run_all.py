@@ -8,7 +8,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # asr_wer last: it exits 1 when its goal is missed
-SCRIPTS = ("ttfb_stream.py", "long_concurrency.py", "cold_start.py", "chat_first_audio.py", "asr_wer.py")
+SCRIPTS = ("ttfb_stream.py", "long_concurrency.py", "cold_start.py", "chat_first_audio.py",
+           "realtime_v2v.py", "asr_wer.py")
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE))

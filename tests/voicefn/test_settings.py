@@ -73,3 +73,20 @@ def test_role_credentials_come_from_settings_and_stay_out_of_repr() -> None:
     assert "SECRET-VALUE" not in repr(s) and "JWT-SECRET" not in repr(s)
     assert Settings().role_credentials({"ALIBABA_CLOUD_ACCESS_KEY_ID": "a",
                                         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "b"}) == ("a", "b", None)
+
+
+def test_chat_settings() -> None:
+    default = load_settings({})
+    assert (default.llm_base_url, default.llm_default_model, default.chat_tts_enabled) == (None, "qwen-plus", False)
+    assert "湖南" in default.chat_system_prompt
+    s = load_settings({"VOICEFN_LLM_BASE_URL": "http://127.0.0.1:8080/v1/", "VOICEFN_LLM_API_KEY": "secret-llm-key-123",
+                       "VOICEFN_LLM_MODEL_MAP": "qwen-plus=Qwen/Qwen3-235B-A22B-Instruct-2507, gpt-4o=qwen-max",
+                       "VOICEFN_CHAT_TTS_ENABLED": "true", "VOICEFN_CHAT_TTS_CONCURRENCY": "5"})
+    assert s.llm_base_url == "http://127.0.0.1:8080/v1"
+    assert s.llm_model_map == {"qwen-plus": "Qwen/Qwen3-235B-A22B-Instruct-2507", "gpt-4o": "qwen-max"}
+    assert s.chat_tts_enabled and s.chat_tts_concurrency == 5
+    assert s.llm_api_key == "secret-llm-key-123" and "secret-llm-key-123" not in repr(s)
+    for bad in ({"VOICEFN_LLM_MODEL_MAP": "qwen-plus"}, {"VOICEFN_CHAT_TTS_ENABLED": "maybe"},
+                {"VOICEFN_CHAT_TTS_CONCURRENCY": "0"}):
+        with pytest.raises(SettingsError):
+            load_settings(bad)

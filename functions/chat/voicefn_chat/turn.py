@@ -187,7 +187,7 @@ class ReplyTurn:
     async def _finished(self, index: int) -> None:
         key = self._pending_keys.pop(index, None)
         if key is not None:
-            await inflight.end(self.services, key)
+            inflight.end_soon(self.services, [key])  # waiters here wake now, elsewhere on the marker
         self._end.sentences += 1
 
     # -- the route's side --------------------------------------------------------------------
@@ -222,8 +222,8 @@ class ReplyTurn:
                         continue
                     yield item
         finally:
-            for key in list(self._pending_keys.values()):
-                await asyncio.shield(inflight.end(self.services, key))
+            # not awaited: a turn torn down by a disconnect is cancelled at every await
+            inflight.end_soon(self.services, list(self._pending_keys.values()))
             self._pending_keys.clear()
         self._end.characters = sum(self._totals)
         yield self._end

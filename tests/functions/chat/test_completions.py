@@ -17,7 +17,7 @@ def test_plain_completion(stack: Stack) -> None:
     done = client.chat.completions.create(model="qwen-plus", messages=[
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": [{"type": "text", "text": "What is the "},
-                                     {"type": "text", "text": "capital-plain?"}]}])
+                                     {"type": "text", "text": "capital-plain?"}]}], user="end-user-7")
     assert done.object == "chat.completion"
     assert done.model == "qwen-plus"
     assert done.choices[0].message.role == "assistant"

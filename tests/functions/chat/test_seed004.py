@@ -58,6 +58,8 @@ def test_tts_chunks_then_speech_is_served_from_the_cache(stack: Stack) -> None:
             linked = httpx.get(tts["audio_url"])  # no Authorization: the link is signed
             assert linked.status_code == 200 and linked.content == speech.content
     assert stack.stats()["tts_ws_tasks"] - before == synthesized  # no second synthesis
+    forged = httpx.get(announced[0]["audio_url"].replace("signature=", "signature=0"))
+    assert forged.status_code == 403 and forged.json()["error"]["code"] == "forbidden"
     stats = httpx.get(f"{stack.base_url}/cache/stats").json()
     assert stats["hits"] - stats_before["hits"] == 2 * len(announced)
     assert stats["entries"] >= len(announced) and stats["bytes"] > 0
@@ -81,20 +83,29 @@ def test_speech_requested_during_the_synthesis_waits_for_it(stack: Stack) -> Non
                                                                    "input": seen["text"]})
         seen["waited"] = time.monotonic() - started
 
+    def follow_link_when_announced(url_holder: threading.Event) -> None:
+        url_holder.wait(10)
+        seen["linked"] = httpx.get(seen["url"], timeout=20)
+
     announced = threading.Event()
     fetcher = threading.Thread(target=fetch_when_announced, args=(announced,))
+    linker = threading.Thread(target=follow_link_when_announced, args=(announced,))
     fetcher.start()
+    linker.start()
     body = {"model": "qwen-plus", "messages": [{"role": "user", "content": tag}], "stream": True, "tts_enabled": True}
     with stack.client("seed004-wait") as client, client.stream("POST", "/v1/chat/completions", json=body) as response:
         for line in response.iter_lines():
             if line.startswith("data: {") and '"tts"' in line and not announced.is_set():
                 import json
 
-                seen["text"] = json.loads(line[6:])["tts"]["text"]
+                tts = json.loads(line[6:])["tts"]
+                seen["text"], seen["url"] = tts["text"], tts["audio_url"]
                 announced.set()
                 in_flight = httpx.get(f"{stack.base_url}/cache/stats").json()["in_flight"]
                 assert in_flight >= 1
     fetcher.join(20)
+    linker.join(20)
+    assert seen["linked"].status_code == 200 and seen["linked"].content == seen["speech"].content
     assert seen["speech"].status_code == 200
     assert seen["speech"].headers["x-voicefn-cache"] == "hit"
     assert seen["waited"] > 0.5  # it waited for the synthesis in flight...

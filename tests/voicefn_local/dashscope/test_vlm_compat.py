@@ -48,8 +48,8 @@ def test_english_question_gets_the_dominant_colour_size_and_orientation(emulator
 
 
 def test_chinese_question_is_answered_in_chinese_and_jpeg_is_read(emulator) -> None:
-    body = vl_body(picture((220, 30, 30), (100, 300), "JPEG"), "图片是什么颜色？", stream=False)
-    response = post_chat(emulator, body)
+    red_jpeg = picture((220, 30, 30), (100, 300), "JPEG")
+    response = post_chat(emulator, vl_body(red_jpeg, "图片是什么颜色？", stream=False))
     assert response.status_code == 200, response.text
     text = response.json()["choices"][0]["message"]["content"]
     assert "红色" in text and "竖向" in text

@@ -57,8 +57,7 @@ class AudioConversation:
         audio = steps.check_audio(data)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S")
         filename = f"audio_session_{stamp}_{session.turns}.{audio.format}"
-        media_type = f"audio/{'mpeg' if audio.format == 'mp3' else audio.format}"
-        stored = await steps.store(session, data, filename, media_type)
+        stored = await steps.store(session, data, filename, steps.audio_mime(audio.format))
         await session.send("transcription_started", {"message": "开始语音识别...", "oss_url": stored.url})
         heard = await steps.recognize(session, stored, audio)
         summary: dict[str, Any] = {

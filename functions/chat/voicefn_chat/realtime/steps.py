@@ -42,6 +42,10 @@ async def store(session: RealtimeSession, data: bytes, name: str, content_type: 
     return Stored(key, services.objects.signed_get_url(key, SIGNED_URL_S), len(data))
 
 
+def audio_mime(fmt: str) -> str:
+    return {"mp3": "audio/mpeg", "opus": "audio/ogg", "ogg": "audio/ogg", "m4a": "audio/mp4"}.get(fmt, f"audio/{fmt}")
+
+
 def check_audio(data: bytes) -> Audio:
     return inspect(data, max_seconds=MAX_AUDIO_SECONDS, max_bytes=MAX_AUDIO_BYTES, param="audio")
 

@@ -81,7 +81,7 @@ class VlmConversation:
         stamp = f"{datetime.now(timezone.utc):%Y%m%d_%H%M%S}_{session.turns}"
         audio_file = f"vlm_audio_session_{stamp}.{audio.format}"
         image_file = f"vlm_image_session_{stamp}.{picture.extension}"
-        stored_audio = await steps.store(session, audio_bytes, audio_file, f"audio/{audio.format}")
+        stored_audio = await steps.store(session, audio_bytes, audio_file, steps.audio_mime(audio.format))
         stored_image = await steps.store(session, image_bytes, image_file, picture.mime)
         await session.send("transcription_started", {"message": "开始语音识别...", "oss_url": stored_audio.url})
         heard = await steps.recognize(session, stored_audio, audio)

@@ -102,3 +102,14 @@ def test_bad_packets_get_error_events_and_the_socket_lives_on(stack: Stack) -> N
         send_all(ws, packets(b"this is not audio at all" * 10))
         name, data = recv(ws)
         assert name == "error" and "audio" in data["message"]
+
+
+def test_the_time_limit_is_an_error_event_then_a_clean_close(stack: Stack, settings_override) -> None:
+    settings_override(realtime_max_s=1.5)
+    with open_socket(stack, "/v1/chat/audio", "rt-limit") as ws:
+        assert recv(ws)[0] == "connected"
+        name, data = recv(ws, timeout=10)
+        assert name == "error" and "time limit (1.5 s)" in data["message"]
+        with pytest.raises(Exception):
+            ws.recv(timeout=5)
+    assert ws.close_code == 1000

@@ -32,7 +32,13 @@ class CacheCounters:
 
 
 counters = CacheCounters()
-_local: dict[str, asyncio.Event] = {}
+# (event loop, cache key) -> set when done. An Event belongs to one loop; a process may run more
+# than one (the local runtime in a thread, tests).
+_local: dict[tuple[int, str], asyncio.Event] = {}
+
+
+def _slot(cache_key: str) -> tuple[int, str]:
+    return id(asyncio.get_running_loop()), cache_key
 
 
 def in_flight() -> int:
@@ -46,20 +52,47 @@ def is_marker(cache_key: str) -> bool:
 
 async def begin(services: Services, cache_key: str) -> None:
     """Announce that the audio of ``cache_key`` is on its way (queued or being synthesized)."""
-    if cache_key in _local:
+    if _slot(cache_key) in _local:
         return
-    _local[cache_key] = asyncio.Event()
+    _local[_slot(cache_key)] = asyncio.Event()
     await services.state.put_cache(MARKER_PREFIX + cache_key, {"until": time.time() + MARKER_TTL_S})
 
 
 async def end(services: Services, cache_key: str) -> None:
     """The synthesis finished (cached) or failed: wake every waiter. Safe to call twice."""
-    event = _local.pop(cache_key, None)
+    if _release(cache_key):
+        await _clear_marker(services, cache_key)
+
+
+def end_soon(services: Services, cache_keys: list[str]) -> None:
+    """:func:`end` for code that cannot wait (a turn torn down by cancellation): this instance's
+    waiters wake now, the markers are cleared by a task of their own."""
+    released = [key for key in cache_keys if _release(key)]
+    if released:
+        task = asyncio.get_running_loop().create_task(_clear_markers(services, released))
+        _clearing.add(task)
+        task.add_done_callback(_clearing.discard)
+
+
+_clearing: set[asyncio.Task[None]] = set()
+
+
+def _release(cache_key: str) -> bool:
+    event = _local.pop(_slot(cache_key), None)
     if event is None:
-        return
+        return False
     event.set()
+    return True
+
+
+async def _clear_marker(services: Services, cache_key: str) -> None:
     with contextlib.suppress(Exception):  # the marker expires anyway
         await services.state.put_cache(MARKER_PREFIX + cache_key, {"until": 0})
+
+
+async def _clear_markers(services: Services, cache_keys: list[str]) -> None:
+    for key in cache_keys:
+        await _clear_marker(services, key)
 
 
 @contextlib.asynccontextmanager
@@ -68,13 +101,13 @@ async def synthesizing(services: Services, cache_key: str) -> AsyncIterator[None
     try:
         yield
     finally:
-        await asyncio.shield(end(services, cache_key))
+        end_soon(services, [cache_key])
 
 
 async def wait(services: Services, cache_key: str, timeout_s: float) -> bool:
     """Wait (at most ``timeout_s``) for a synthesis of ``cache_key`` in flight here or elsewhere;
     False at once if there is none. True means: look in the cache again."""
-    event = _local.get(cache_key)
+    event = _local.get(_slot(cache_key))
     if event is not None:
         counters.waits += 1
         with contextlib.suppress(asyncio.TimeoutError):
