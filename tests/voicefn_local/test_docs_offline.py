@@ -38,7 +38,7 @@ def test_the_document_has_bearer_auth_and_the_errors_routes_really_return(stack:
     assert "404" in task["responses"]
     catalog = spec["paths"]["/api/audio/tts/models"]["get"]
     assert "security" not in catalog and "401" not in catalog["responses"]  # public
-    assert [s["path"] for s in spec["x-websockets"]] == ["/api/audio/tts/stream"]
+    assert [s["path"] for s in spec["x-websockets"]] == ["/api/audio/tts/stream", "/v1/chat/audio", "/v1/chat/vlm"]
     assert '{"type": "text", "content": "..."}' in spec["info"]["description"]
 
 
