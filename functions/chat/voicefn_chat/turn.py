@@ -160,10 +160,15 @@ class ReplyTurn:
         by_index: dict[int, Spoken] = {}
 
         async def sentences() -> AsyncGenerator[Sentence, None]:
+            from voicefn.tts.service import TtsService
+
             while True:
                 item = await self._sentences.get()
                 if item is _DONE:
                     return
+                if not self.deliver_audio and await TtsService(self.services).cached_key(item.cache_key, wait=False):
+                    await self._finished(item.index)  # said before, same voice: its audio is in the cache
+                    continue
                 by_index[item.index] = item
                 yield Sentence(item.index, item.spoken)
 

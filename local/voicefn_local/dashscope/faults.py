@@ -22,9 +22,10 @@ submission, every model; ``latency``, ``task_failed`` and ``stuck`` act on the t
 ``tasks`` (``GET /tasks/{id}`` and cancel), ``voice_enrollment`` (the customization endpoint,
 every action; ``match.model`` is the ``target_model``, ``match.voice`` the ``voice_id``;
 ``task_failed`` ends a created or updated voice ``UNDEPLOYED``, ``stuck`` leaves it ``DEPLOYING``,
-``drop`` cuts the answer), ``chat`` (chat models in compatible mode: see :mod:`.chat_compat`).
-``match.text_contains`` sees an ASR call's audio URL (``asr_sync``: only for http(s) URLs), the
-task's file URLs, or an enrollment's sample URL.
+``drop`` cuts the answer), ``chat`` (chat models in compatible mode: see :mod:`.chat_compat`),
+``vlm`` (qwen-vl models in compatible mode: :mod:`.vlm_compat`). ``match.text_contains`` sees an
+ASR call's audio URL (``asr_sync``: only for http(s) URLs), the task's file URLs, or an
+enrollment's sample URL.
 """
 
 from __future__ import annotations

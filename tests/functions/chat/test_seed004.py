@@ -146,3 +146,15 @@ def test_models_and_service_info(stack: Stack) -> None:
     assert {"qwen-plus", "qwen-turbo", "qwen-max", "cosyvoice-v3-flash", "qwen3-tts-flash"} <= ids
     info = httpx.get(f"{stack.base_url}/").json()
     assert info["endpoints"]["chat"] == "/v1/chat/completions"
+
+
+def test_a_sentence_said_before_is_not_synthesized_again(stack: Stack) -> None:
+    tag = uuid.uuid4().hex[:6]
+    script(stack, {"reply": f"Same words {tag} again. And again.", "when_contains": tag, "tokens_per_s": 300})
+    first = stream_with_tts(stack, "seed004-again", tag)
+    before = stack.stats()["tts_ws_tasks"]
+    second = stream_with_tts(stack, "seed004-again", tag)
+    assert [e["tts"]["text"] for e in second[:-1] if "tts" in e] == [e["tts"]["text"] for e in first[:-1] if "tts" in e]
+    assert stack.stats()["tts_ws_tasks"] == before  # served from the cache
+    for tts in [e["tts"] for e in second[:-1] if "tts" in e]:
+        assert httpx.get(tts["audio_url"]).status_code == 200

@@ -67,3 +67,17 @@ def test_missing_or_broken_image_is_a_400(emulator) -> None:
     assert post_chat(emulator, no_image).status_code == 400
     broken = post_chat(emulator, vl_body("data:image/png;base64," + base64.b64encode(b"nope").decode(), "x"))
     assert broken.status_code == 400 and "image" in broken.json()["error"]["message"]
+
+
+def test_faults_match_the_vlm_api(emulator) -> None:
+    import httpx
+
+    from tests.voicefn_local.dashscope.ds_helpers import admin
+
+    rules = [{"match": {"api": "vlm"}, "fault": {"kind": "throttle", "times": 1}}]
+    httpx.post(f"{emulator.base_url}/_admin/faults", json=rules, headers=admin(emulator)).raise_for_status()
+    try:
+        assert post_chat(emulator, vl_body(picture((0, 0, 0)), "colour?")).status_code == 429
+        assert post_chat(emulator, vl_body(picture((0, 0, 0)), "colour?")).status_code == 200
+    finally:
+        httpx.delete(f"{emulator.base_url}/_admin/faults", headers=admin(emulator))

@@ -113,3 +113,19 @@ def test_the_time_limit_is_an_error_event_then_a_clean_close(stack: Stack, setti
         with pytest.raises(Exception):
             ws.recv(timeout=5)
     assert ws.close_code == 1000
+
+
+def test_an_upstream_failure_is_an_error_event_and_the_next_question_is_answered(stack: Stack) -> None:
+    script(stack, {"reply": "Back again.", "when_contains": "audio of 1.8 seconds"})
+    stack.set_faults([{"match": {"api": "asr_sync"}, "fault": {"kind": "error"}}])  # retries fail too
+    with open_socket(stack, "/v1/chat/audio", "rt-upstream") as ws:
+        assert recv(ws)[0] == "connected"
+        send_all(ws, packets(wav(1.7)))
+        assert recv(ws)[0] == "transcription_started"
+        name, data = recv(ws)
+        assert name == "error" and data["message"]
+        stack.clear_faults()
+        send_all(ws, packets(wav(1.8)))
+        assert dict(until(ws, "audio_complete"))["audio_complete"]["assistant_response"] == "Back again."
+    items, _ = asyncio.run(stack.services.state.list_history("rt-upstream", type="chat"))
+    assert len(items) == 1  # the failed turn is neither recorded nor billed

@@ -49,8 +49,8 @@ def test_ten_minutes_to_a_slow_reader_arrive_whole(stack: Stack) -> None:
             if events[-1][0] == "audio_complete":
                 break
     # what the bounded queues and the socket buffers hold, then nothing more until the reader reads
-    # (measured: about 3,800 characters, 13 minutes of MP3, are synthesized ahead on localhost, most
-    # of it in socket buffers; the point here is that the rest waits for the reader)
+    # (measured: about 3,800 characters, 13 minutes of MP3, are synthesized ahead on localhost, in
+    # kernel socket buffers, voicefn's own queues being a few sentences; the rest waits for the reader)
     assert still == ahead and ahead < len(reply) * 0.8, f"{ahead}, then {still} characters synthesized unread"
     mp3 = audio_of(events)
     info = audio_info(mp3)
