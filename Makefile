@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml local/requirements-smollm2.txt | $(BIN)/python
 	@$(MAKE) --no-print-directory chromium
 	touch $(STAMP)
 
-# The /docs rendering test needs a headless browser: Debian's chromium, installed when missing and
+# The /docs rendering test and the playground's browser tests (Playwright drives it; no browser is
+# downloaded) need a headless browser: Debian's chromium, installed when missing and
 # we are root (CI, containers); otherwise skipped quietly and that test says why it skipped.
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

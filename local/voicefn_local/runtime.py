@@ -34,7 +34,7 @@ from voicefn.errors import ApiError, render_error
 import voicefn
 from voicefn.services import Services, bind_services, get_services, set_services, unbind_services
 from voicefn.settings import Settings, env_is_set, load_settings
-from voicefn_local import docs
+from voicefn_local import dev_token, docs
 from voicefn_local.manifest import FunctionSpec, Manifest
 from voicefn_local.oss_events import (
     OssEventDispatcher, bind_dispatcher, hook_store, unbind_dispatcher, upload_event_app,
@@ -278,6 +278,8 @@ class LocalApp:
         elif _under(path, OBJECTS_PREFIX):
             self._hook_object_store()
             await self._forward(self.objects, scope, receive, send)
+        elif _under(path, dev_token.PREFIX) and kind == "http":
+            await dev_token.serve_local_route(path, self.services.settings, scope, receive, send)
         elif (path in ("/docs", "/redoc", "/openapi.json") or path.startswith("/docs/assets/")) and kind == "http":
             await self._docs(path, scope, receive, send)
         else:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+
 import voicefn
 from voicefn.errors import ApiError
 from voicefn.web.deps import PrincipalDep, ServicesDep
@@ -50,8 +53,13 @@ async def models(services: ServicesDep) -> dict[str, Any]:
     return {"object": "list", "data": chat + tts}
 
 
-@router.get("/", summary="Service information (public)")
-async def info(services: ServicesDep) -> dict[str, Any]:
+PLAYGROUND_PATH = "/playground/"  # the web playground (account function, issue 11)
+
+
+@router.get("/", summary="Service information (public); a browser opening it is sent to the playground")
+async def info(request: Request, services: ServicesDep) -> Any:
+    if "text/html" in request.headers.get("accept", ""):  # a page load, not an API client
+        return RedirectResponse(request.scope.get("root_path", "").rstrip("/") + PLAYGROUND_PATH, status_code=307)
     s = services.settings
     return {"name": "voicefn", "description": "AI voice backend: TTS, ASR, voice cloning, spoken chat",
             "version": voicefn.__version__,
