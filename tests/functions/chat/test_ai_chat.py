@@ -68,3 +68,17 @@ def test_without_audio_and_seed000_errors(stack: Stack) -> None:
         assert too_long.status_code == 400 and too_long.json()["code"] == "TextTooLong"
     unauthenticated = httpx.post(f"{stack.base_url}/api/ai-chat", json={"message": "hi"})
     assert unauthenticated.status_code == 401 and unauthenticated.json()["code"] == "InvalidApiKey"
+
+
+def test_a_slow_long_reply_is_not_cut_by_the_llm_timeout(stack: Stack, settings_override) -> None:
+    # the timeout bounds each wait for a piece of the reply, not the whole generation
+    settings_override(llm_timeout_s=1.0)
+    tag = uuid.uuid4().hex[:6]
+    reply = f"慢慢说{tag}。" + "橘子洲很美。" * 8
+    script(stack, {"reply": reply, "when_contains": tag, "token_delay_ms": 150})
+    with stack.client("ai-chat-slow") as client:
+        response = client.post("/api/ai-chat", json={"message": f"慢一点 {tag}", "include_audio": False})
+    assert response.status_code == 200, response.text
+    assert response.json()["ai_response"] == reply
+    call = [c for c in chat_calls(stack) if c["scripted"]][-1]
+    assert call["finish"] == "stop"

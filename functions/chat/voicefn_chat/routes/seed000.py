@@ -28,6 +28,8 @@ router = plain_router(tags=["chat (seed 000)"])
 
 MAX_MESSAGE_CHARS = 4000
 MAX_SEGMENT_AUDIO_BYTES = 50 * 1024 * 1024
+# a travel answer of a few paragraphs (seed 000 speaks replies over 600 characters in segments)
+MAX_REPLY_TOKENS = 1024
 
 
 @router.post("/api/ai-chat", summary="Chat with the travel assistant, reply spoken (seed 000)")
@@ -51,7 +53,7 @@ async def ai_chat(body: AiChatRequest, services: ServicesDep,
     target = await resolve_target(principal, services, settings.llm_default_model)
     messages = [{"role": "system", "content": settings.chat_system_prompt},
                 {"role": "user", "content": body.message}]
-    await hold(services, principal, estimate_turn_bill(target, messages, None)
+    await hold(services, principal, estimate_turn_bill(target, messages, MAX_REPLY_TOKENS)
                + (tts_bill(settings.seed000_tts_model, DEFAULT_HELD_REPLY_TOKENS) if body.include_audio else 0),
                api_key=target.api_key)  # the spend caps: the turn's bill settles it
     reply, usage = await _ask(services, target, messages)
@@ -72,15 +74,25 @@ async def ai_chat(body: AiChatRequest, services: ServicesDep,
 
 
 async def _ask(services: Services, target: ChatTarget, messages: list[dict[str, str]]) -> tuple[str, Usage]:
+    """The whole reply, read as a stream: the LLM timeout then bounds each wait for a piece, not
+    the whole generation (a slow model writing a long reply must not end in a 504), and the
+    reply is bounded by MAX_REPLY_TOKENS."""
+    import contextlib
+
+    parts: list[str] = []
+    usage: Usage | None = None
     try:
-        data = await services.llm.complete(target, {"messages": messages})
+        async with contextlib.aclosing(services.llm.stream(target, {"messages": messages,
+                                                                     "max_tokens": MAX_REPLY_TOKENS})) as chunks:
+            async for chunk in chunks:
+                parts.append(chunk.text)
+                usage = chunk.usage or usage
     except UpstreamError as err:
         raise to_chat_error(err, target.requested) from err
-    choice = data["choices"][0] if data["choices"] else {}
-    reply = str((choice.get("message") or {}).get("content") or "")
+    reply = "".join(parts)
     if not reply.strip():
         raise ApiError("UPSTREAM_ERROR", "the assistant returned an empty reply")
-    return reply, Usage.parse(data.get("usage")) or Usage()
+    return reply, usage or Usage()
 
 
 async def _speak(services: Services, api_key: str, model: str, reply: str, voice: str,
