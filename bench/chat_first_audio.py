@@ -165,7 +165,8 @@ NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine
 def _script_reply(base: str) -> None:
     """A new 10-sentence reply for the next run: every sentence unique, so no TTS cache answers."""
     tag = "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:6])  # one word: one token
-    reply = " ".join(f"This is sentence number {n} of reply {tag}, and it has a few words in it." for n in NUMBERS)
+    # the tag in every clause: voicefn speaks a long sentence as clauses, each must be new too
+    reply = " ".join(f"This is sentence number {n} of reply {tag}, and {n} has a few words in {tag}." for n in NUMBERS)
     script = [{"reply": reply, "tokens_per_s": TOKENS_PER_S}]
     httpx.post(f"{base}/dashscope/_admin/chat-scripts", json=script, headers=admin_headers(base)).raise_for_status()
 

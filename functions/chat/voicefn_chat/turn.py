@@ -36,6 +36,9 @@ from voicefn.tts import inflight
 from voicefn.tts.params import VoiceSettings
 
 FIRST_CLAUSE_MIN_CHARS = 8  # a short first clause goes to TTS early (fast first audio)
+# Later clauses this long go as they end too: the reply's last piece, whose synthesis is all a
+# listener still waits for after the LLM's last token, is then a clause, not a long sentence.
+CLAUSE_MIN_CHARS = 24
 SENTENCE_MAX_CHARS = 300  # a run-on sentence is cut at a comma or space rather than waited for
 OUT_QUEUE = 64
 _DONE: Any = object()
@@ -128,7 +131,8 @@ class ReplyTurn:
         await self._sentences.put(sentence)
 
     async def _read_llm(self) -> None:
-        splitter = SentenceStream(first_fragment_min_chars=FIRST_CLAUSE_MIN_CHARS, max_chars=SENTENCE_MAX_CHARS)
+        splitter = SentenceStream(first_fragment_min_chars=FIRST_CLAUSE_MIN_CHARS, max_chars=SENTENCE_MAX_CHARS,
+                                   clause_min_chars=CLAUSE_MIN_CHARS)
         speech, unspoken = SpeechFilter(), []  # type: ignore[var-annotated]
         stream = self.services.llm.stream(self.target, self.body)
         try:

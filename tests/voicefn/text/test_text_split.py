@@ -180,6 +180,20 @@ def test_stream_max_chars_cuts_run_ons():
     assert all(len(p) > 10 for p in out[:-1])  # packed up to the limit, not word by word
 
 
+def test_clause_min_chars_speaks_long_sentences_as_clauses():
+    text = "Sure. This is the second sentence of the reply, and its last clause. Then a short, plain one."
+    pieces = _stream(text, [3], clause_min_chars=24)
+    assert "".join(pieces) == text
+    # a clause goes once it is long enough; a short one ("Then a short,") waits for its sentence
+    assert pieces == ["Sure. ", "This is the second sentence of the reply, ", "and its last clause. ",
+                      "Then a short, plain one."]
+    stream = SentenceStream(clause_min_chars=5)
+    assert stream.feed("Go. ") == []  # a "." waits for the next word
+    assert stream.feed("It was 1,") == ["Go. "]  # "1," could be 1,000: not a clause yet
+    assert stream.feed("000 feet, then") == ["It was 1,000 feet, "]
+    assert stream.flush() == ["then"]
+
+
 def test_flush_drops_a_tail_with_nothing_to_say():
     stream = SentenceStream()
     assert stream.feed("结束了。") == ["结束了。"]

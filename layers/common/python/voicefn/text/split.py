@@ -272,13 +272,18 @@ class SentenceStream:
     A ``.`` waits for the next non-space character (``$29.`` vs ``$29.99``, ``Dr. Smith``);
     CJK stops and newlines are final at once. Until the first piece has gone out, a clause of
     at least ``first_fragment_min_chars`` ending at a soft stop goes early (a fast first audio).
+    With ``clause_min_chars``, any later clause of at least that many characters ending at a soft
+    stop goes too: a long sentence is spoken as clauses, so the last piece of a reply (whose
+    synthesis is what a listener waits for after the LLM's last token) is short.
     With ``max_chars``, a run-on longer than that is cut at soft stops/spaces instead of waiting.
     Pieces always hold something to say; what ``flush`` finds with nothing to say is dropped.
     """
 
-    def __init__(self, *, first_fragment_min_chars: int = 8, max_chars: int | None = None) -> None:
+    def __init__(self, *, first_fragment_min_chars: int = 8, max_chars: int | None = None,
+                 clause_min_chars: int | None = None) -> None:
         self.first_fragment_min_chars = first_fragment_min_chars
         self.max_chars = max_chars
+        self.clause_min_chars = clause_min_chars
         self._buf = ""
         self._scan = 0  # positions before this are decided non-breaks
         self._sent_any = False
@@ -306,7 +311,9 @@ class SentenceStream:
         while True:
             end = self._next_hard(final)
             if end is None and not self._sent_any:
-                end = self._first_fragment(final)
+                end = self._first_fragment(final, self.first_fragment_min_chars)
+            if end is None and self._sent_any and self.clause_min_chars:
+                end = self._first_fragment(final, self.clause_min_chars)
             if end is None and self.max_chars and len(self._buf) > self.max_chars:
                 parts = _greedy(_cut_long(self._buf, self.max_chars, len), self.max_chars, len)
                 end = len(parts[0]) if len(parts) > 1 else None
@@ -332,7 +339,9 @@ class SentenceStream:
         self._scan = i
         return None
 
-    def _first_fragment(self, final: bool) -> int | None:
+    def _first_fragment(self, final: bool, min_chars: int) -> int | None:
+        """The end of the first clause of at least ``min_chars`` (spaces not counted) ending at a
+        soft stop, if one is certain."""
         buf = self._buf
         for i in range(len(buf)):
             end = _soft_end(buf, i, final)
@@ -340,6 +349,6 @@ class SentenceStream:
                 return None
             if isinstance(end, int):
                 said = sum(1 for c in buf[:end] if not c.isspace())
-                if said >= self.first_fragment_min_chars and _speakable(buf[:end]):
+                if said >= min_chars and _speakable(buf[:end]):
                     return _skip_space(buf, end)
         return None
