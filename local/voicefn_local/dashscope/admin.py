@@ -3,6 +3,7 @@
 - ``GET /_admin/faults`` the active rules; ``POST /_admin/faults`` replaces them with the posted
   list (or ``{"rules": [...]}``); ``DELETE /_admin/faults`` removes them all.
 - ``GET /_admin/stats`` counters (see :mod:`.stats`); ``POST /_admin/stats/reset`` zeroes them.
+- ``GET /_admin/call-times`` when each API was busy (:mod:`.call_times`); ``DELETE`` empties it.
 """
 
 from __future__ import annotations
@@ -58,3 +59,15 @@ async def reset_stats(request: Request) -> dict[str, int]:
     state = get_state(request)
     state.stats.reset()
     return state.stats.snapshot()
+
+
+@router.get("/call-times")
+async def get_call_times(request: Request) -> dict[str, Any]:
+    """When each API was busy answering (:mod:`.call_times`), oldest first."""
+    return {"calls": get_state(request).call_times.snapshot()}
+
+
+@router.delete("/call-times")
+async def clear_call_times(request: Request) -> dict[str, Any]:
+    get_state(request).call_times.clear()
+    return {"calls": []}

@@ -19,6 +19,7 @@ from contextlib import aclosing
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from voicefn_local.dashscope.call_times import MAX_MARKS, CallTimes
 from voicefn_local.dashscope.faults import Fault
 from voicefn_local.dashscope.stats import Stats
 from voicefn_local.engines.llm_base import ChatEvent, ChatPrompt, Finish, Piece, count_prompt_tokens
@@ -85,8 +86,9 @@ async def limited(events: AsyncIterator[ChatEvent], prompt: ChatPrompt) -> Async
 
 
 class ChatService:
-    def __init__(self, engine_name: str, stats: Stats) -> None:
+    def __init__(self, engine_name: str, stats: Stats, call_times: CallTimes | None = None) -> None:
         self.stats = stats
+        self.call_times = call_times or CallTimes()
         self.scripts = ChatScripts()
         self.scripted = ScriptedEngine()
         self.engine_name = engine_name
@@ -124,6 +126,7 @@ class ChatService:
         self.stats.incr("chat_generations")
         self.stats.incr("chat_active")
         slow = fault.frame_delay_s if fault is not None and fault.kind == "slow_frames" else 0.0
+        start, marks = time.monotonic(), list[float]()
         try:
             async with aclosing(events):
                 async for event in events:
@@ -132,6 +135,8 @@ class ChatService:
                         self.stats.incr("chat_tokens")
                         if slow:
                             await asyncio.sleep(slow)
+                        if len(marks) < MAX_MARKS:
+                            marks.append(time.monotonic())
                     else:
                         call.finish = event.reason
                         self.stats.incr("chat_completed")
@@ -149,6 +154,7 @@ class ChatService:
             if call.ended_at is None:
                 call.ended_at = time.time()
             self.stats.incr("chat_active", -1)
+            self.call_times.record("chat", start, marks[-1] if marks else time.monotonic(), marks)
 
     def _end(self, call: ChatCall, finish: str) -> None:
         if call.finish == "running":

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,7 @@ class _Task:
     sentences: int = 0
     frames: int = 0
     texts: int = 0
+    first_text_at: float | None = None  # call_times: the emulator's own time is run-task → started, text → audio
 
 
 async def inference_ws(websocket: WebSocket) -> None:
@@ -165,6 +167,7 @@ class _Connection:
     # ---- actions ---------------------------------------------------------------------------
 
     async def _run_task(self, task_id: str, payload: dict[str, Any]) -> None:
+        arrived = time.monotonic()
         await self._abort_task()  # a new run-task aborts the current one
         self.state.stats.incr("tts_ws_tasks")
         if not isinstance(payload.get("input"), dict):
@@ -180,6 +183,7 @@ class _Connection:
         encoder = make_stream_encoder(spec.fmt, spec.sample_rate, bit_rate_kbps=spec.bit_rate_kbps)
         task = _Task(task_id, spec, fault, encoder)
         await self._send_json(events.task_started(task_id))
+        self.state.call_times.record(API, arrived, time.monotonic())
         task.runner = asyncio.create_task(self._run(task))
         self.task = task
 
@@ -200,6 +204,8 @@ class _Connection:
             if task.texts > 1:
                 raise DashScopeError("InvalidParameter", "Text request limit violated, expected 1.")
             text = strip_ssml(text)
+        if task.first_text_at is None and text.strip():
+            task.first_text_at = time.monotonic()
         if task.fault is None:
             # Rules matching on text_contains can only be judged now.
             task.fault = self.state.faults.take(API, model=task.spec.model,
@@ -302,6 +308,8 @@ class _Connection:
             await self.ws.send_json(events.result_generated(task.task_id, "sentence-synthesis", index))
             await self.ws.send_bytes(data)
         task.frames += 1
+        if task.frames == 1 and task.first_text_at is not None:
+            self.state.call_times.record(API, task.first_text_at, time.monotonic())
         if fault is not None and task.frames == 1:
             if fault.kind == "drop":
                 raise _Dropped()

@@ -13,6 +13,7 @@ The recognition itself is shared with compatible mode (:mod:`.asr_recognize`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -99,6 +100,7 @@ async def _sse(request_id: str, result: Recognition, incremental: bool) -> Async
 async def handle_qwen_asr(request: Request, body: dict[str, Any], stream: bool) -> Response:
     """Multimodal handler for the Qwen ASR family (the route has checked the API key)."""
     state = get_state(request)
+    arrived = time.monotonic()
     model = str(body.get("model"))
     try:
         hint: str | None = parse_native(body).audio
@@ -106,6 +108,7 @@ async def handle_qwen_asr(request: Request, body: dict[str, Any], stream: bool) 
         hint = None  # counted (and faulted) all the same, then refused below
     fault = await admit_asr(state, request, model, hint)
     result = await recognize(state, model, parse_native(body), fault)
+    state.call_times.record("asr_sync", arrived, time.monotonic())
     request_id = new_request_id()
     if stream:
         params = body.get("parameters") or {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 
 from voicefn_local.dashscope.asr_service import AsrService
+from voicefn_local.dashscope.call_times import CallTimes
 from voicefn_local.dashscope.catalog import VoiceDirectory
 from voicefn_local.dashscope.chat_service import ChatService
 from voicefn_local.dashscope.cloned_voices import ClonedVoiceStore
@@ -33,7 +34,9 @@ class EmulatorState:
         # Cloned voices (voice enrollment) and the background work that deploys them.
         self.cloned_voices = ClonedVoiceStore(config.voice_quota, config.data_dir)
         self.voice_deployer = VoiceDeployer(config, self.cloned_voices, self.engine)
-        self.chat = ChatService(config.llm_engine or "scripted", self.stats)  # chat engine, scripts, calls
+        self.call_times = CallTimes()  # when each API was busy answering (benchmarks)
+        # chat engine, scripts, calls
+        self.chat = ChatService(config.llm_engine or "scripted", self.stats, self.call_times)
 
     def file_url(self, conn: HTTPConnection, name: str) -> str:
         """Absolute URL of a result file, on the base URL the caller used (or the configured one)."""

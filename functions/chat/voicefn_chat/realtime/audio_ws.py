@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import WebSocket
 
 from voicefn.errors import ApiError
-from voicefn.llm import resolve_target
+from voicefn.asr.intake import Audio
 from voicefn.realtime.packets import PacketError, PacketRun, parse_packet
 from voicefn.web.deps import ServicesDep
 from voicefn.web.routing import plain_router
@@ -57,9 +57,17 @@ class AudioConversation:
         audio = steps.check_audio(data)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S")
         filename = f"audio_session_{stamp}_{session.turns}.{audio.format}"
+        prepared = steps.Prepared(session, services.settings.llm_default_model)
+        try:
+            await self._answer(data, packets, audio, filename, prepared)
+        finally:
+            prepared.close()
+
+    async def _answer(self, data: bytes, packets: int, audio: Audio, filename: str, prepared: steps.Prepared) -> None:
+        session, services = self.session, self.session.services
         stored = await steps.store(session, data, filename, steps.audio_mime(audio.format))
         await session.send("transcription_started", {"message": "开始语音识别...", "oss_url": stored.url})
-        heard = await steps.recognize(session, stored, audio)
+        heard = await steps.recognize(session, stored, audio, await prepared.api_key())
         summary: dict[str, Any] = {
             "filename": filename, "filepath": stored.key, "size": stored.size, "packets": packets,
             "duration": round(audio.duration, 2), "oss_uploaded": True, "oss_url": stored.url,
@@ -70,11 +78,13 @@ class AudioConversation:
                                                   "chat_success": False, "assistant_response": "",
                                                   "tts_success": False})
             return
+        prepared.start_voice()
         await session.send("chat_started", {"message": "开始生成AI回答...", "user_message": heard.text})
-        target = await resolve_target(session.principal, services, services.settings.llm_default_model)
+        target, voice = await prepared.reply()
         messages = [{"role": "system", "content": services.settings.chat_system_prompt}, *self.history,
                     {"role": "user", "content": heard.text}]
-        spoken = await steps.speak_reply(session, target, {"messages": messages}, chunk_event="chat_chunk")
+        spoken = await steps.speak_reply(session, target, {"messages": messages}, chunk_event="chat_chunk",
+                                         voice=voice)
         self.history = [*self.history, {"role": "user", "content": heard.text},
                         {"role": "assistant", "content": spoken.text}][-2 * HISTORY_TURNS:]
         db_saved = await _save(session, target, messages, spoken, stored.key, heard)

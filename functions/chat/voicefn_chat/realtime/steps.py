@@ -4,6 +4,7 @@ question on a signed URL of the stored audio, speak the reply through the chat f
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import time
@@ -15,9 +16,10 @@ from voicefn.apikeys import resolve_api_key
 from voicefn.asr.intake import Audio, inspect
 from voicefn.billing import asr_bill, billable_seconds
 from voicefn.dashscope.errors import UpstreamError, to_api_error
-from voicefn.llm import ChatTarget, Usage
+from voicefn.llm import ChatTarget, Usage, resolve_target
 from voicefn.pipeline import AudioChunk, TextDelta
 from voicefn.storage.owners import grant
+from voicefn.tts.params import VoiceSettings
 from voicefn_chat.realtime.session import RealtimeSession
 from voicefn_chat.turn import ReplyEnd, ReplyTurn, SpeechStart
 
@@ -37,9 +39,50 @@ async def store(session: RealtimeSession, data: bytes, name: str, content_type: 
     """Keep ``data`` as this user's object ``realtime/<session>/<name>``."""
     services = session.services
     key = f"realtime/{session.session_id}/{name}"
-    await services.objects.put(key, data, content_type)
-    await grant(services.state, key, session.principal.user_id)
+    # the object and its owner row are independent writes: side by side, both done before the URL is used
+    await asyncio.gather(services.objects.put(key, data, content_type),
+                         grant(services.state, key, session.principal.user_id))
     return Stored(key, services.objects.signed_get_url(key, SIGNED_URL_S), len(data))
+
+
+class Prepared:
+    """The DashScope key and the LLM's endpoint, looked up while the audio is stored and
+    recognized (off the critical path), and the reply's voice (its check, key and spend hold)
+    once there is a question to answer, while ``chat_started`` is sent. A lookup's error
+    surfaces where the turn awaits it, as before."""
+
+    def __init__(self, session: RealtimeSession, llm_model: str) -> None:
+        self._session = session
+        principal, services = session.principal, session.services
+        self._key = asyncio.ensure_future(resolve_api_key(principal, services))
+        self._target = asyncio.ensure_future(resolve_target(principal, services, llm_model))
+        self._voice: asyncio.Future[tuple[VoiceSettings, str]] | None = None
+
+    def start_voice(self) -> None:
+        from voicefn_chat.plan import _voice
+
+        self._voice = asyncio.ensure_future(_voice(self._session.principal, self._session.services, None, None,
+                                                   "mp3"))
+
+    async def api_key(self) -> str:
+        return await self._key
+
+    async def reply(self) -> tuple[ChatTarget, tuple[VoiceSettings, str]]:
+        if self._voice is None:
+            self.start_voice()
+        assert self._voice is not None
+        return await self._target, await self._voice
+
+    def close(self) -> None:
+        """Cancel what was not needed; a failure nobody awaited is dropped quietly."""
+        for task in (self._key, self._target, self._voice):
+            if task is None:
+                continue
+            if not task.done():
+                task.cancel()
+            else:
+                with contextlib.suppress(BaseException):
+                    task.exception()
 
 
 def audio_mime(fmt: str) -> str:
@@ -58,11 +101,12 @@ class Heard:
     elapsed_s: float
 
 
-async def recognize(session: RealtimeSession, stored: Stored, audio: Audio) -> Heard:
+async def recognize(session: RealtimeSession, stored: Stored, audio: Audio, api_key: str | None = None) -> Heard:
     """qwen3-asr-flash on the stored object's signed URL (our own object: DashScope fetches it)."""
     services = session.services
     model = services.settings.realtime_asr_model
-    api_key = await resolve_api_key(session.principal, services)
+    if api_key is None:
+        api_key = await resolve_api_key(session.principal, services)
     started = time.monotonic()
     try:
         result = await services.dashscope.recognize(api_key=api_key, model=model, audio=stored.url)
@@ -86,7 +130,7 @@ class Spoken:
 
 
 async def speak_reply(session: RealtimeSession, target: ChatTarget, body: dict[str, Any], *,
-                      chunk_event: str) -> Spoken:
+                      chunk_event: str, voice: tuple[VoiceSettings, str] | None = None) -> Spoken:
     """Stream the reply: ``chunk_event`` {chunk, full_response} per LLM delta, ``tts_started``
     before the first audio, ``audio_stream`` {event: data} per piece of the one MP3 stream (the
     turn's sentences in order) and ``audio_stream`` {event: finished}. The socket's own send is
@@ -94,8 +138,8 @@ async def speak_reply(session: RealtimeSession, target: ChatTarget, body: dict[s
     from voicefn_chat.plan import _voice
 
     services = session.services
-    voice, tts_key = await _voice(session.principal, services, None, None, "mp3")
-    turn = ReplyTurn(services, session.principal, target, body, voice=voice, tts_api_key=tts_key,
+    settings, tts_key = voice or await _voice(session.principal, services, None, None, "mp3")
+    turn = ReplyTurn(services, session.principal, target, body, voice=settings, tts_api_key=tts_key,
                      deliver_audio=True)
     out, started, tts_started = Spoken(), time.monotonic(), False
     async with contextlib.aclosing(turn.events()) as events:  # a cancelled turn closes its LLM stream and TTS

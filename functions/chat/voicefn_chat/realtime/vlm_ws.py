@@ -11,13 +11,13 @@ of the next question while an answer is streaming cancels that answer.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import WebSocket
 
 from voicefn.errors import ApiError
-from voicefn.llm import resolve_target
 from voicefn.realtime.images import MAX_IMAGE_BYTES, InvalidImage, image_info
 from voicefn.realtime.packets import PacketError, PacketRun, parse_packet
 from voicefn.web.deps import ServicesDep
@@ -81,18 +81,24 @@ class VlmConversation:
         stamp = f"{datetime.now(timezone.utc):%Y%m%d_%H%M%S}_{session.turns}"
         audio_file = f"vlm_audio_session_{stamp}.{audio.format}"
         image_file = f"vlm_image_session_{stamp}.{picture.extension}"
-        stored_audio = await steps.store(session, audio_bytes, audio_file, steps.audio_mime(audio.format))
-        stored_image = await steps.store(session, image_bytes, image_file, picture.mime)
-        await session.send("transcription_started", {"message": "开始语音识别...", "oss_url": stored_audio.url})
-        heard = await steps.recognize(session, stored_audio, audio)
-        if not heard.text:
-            raise ApiError("INVALID_AUDIO", "no question was recognized in the audio; please ask again")
-        await session.send("vlm_chat_started", {"message": "开始生成多模态AI回答...", "user_message": heard.text,
-                                                "image_url": stored_image.url})
-        target = await resolve_target(session.principal, services, services.settings.realtime_vlm_model)
+        prepared = steps.Prepared(session, services.settings.realtime_vlm_model)
+        try:
+            stored_audio, stored_image = await asyncio.gather(
+                steps.store(session, audio_bytes, audio_file, steps.audio_mime(audio.format)),
+                steps.store(session, image_bytes, image_file, picture.mime))
+            await session.send("transcription_started", {"message": "开始语音识别...", "oss_url": stored_audio.url})
+            heard = await steps.recognize(session, stored_audio, audio, await prepared.api_key())
+            if not heard.text:
+                raise ApiError("INVALID_AUDIO", "no question was recognized in the audio; please ask again")
+            prepared.start_voice()
+            await session.send("vlm_chat_started", {"message": "开始生成多模态AI回答...", "user_message": heard.text,
+                                                    "image_url": stored_image.url})
+            target, voice = await prepared.reply()
+        finally:
+            prepared.close()
         content = [{"type": "image_url", "image_url": {"url": stored_image.url}}, {"type": "text", "text": heard.text}]
         spoken = await steps.speak_reply(session, target, {"messages": [{"role": "user", "content": content}]},
-                                         chunk_event="vlm_chat_chunk")
+                                         chunk_event="vlm_chat_chunk", voice=voice)
         await _save(session, target, [{"role": "user", "content": heard.text}], spoken, stored_audio.key, heard,
                     route="/v1/chat/vlm")
         await session.send("vlm_chat_tts_complete", {"message": "VLM对话和TTS合成完成", "user_message": heard.text,
