@@ -20,7 +20,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from voicefn.dashscope.errors import CONNECTION_ERROR, REQUEST_TIMEOUT, UNKNOWN, UpstreamError
@@ -65,6 +65,25 @@ _PROTOCOL_CLOSE_CODES = (1003, 1007, 1008, 1009)
 # string a quote is escaped, so the quoted type cannot come from a sentence's text.
 _SYNTHESIS_TYPE = '"sentence-synthesis"'
 _SENTENCE_INDEX = re.compile(r'"index"\s*:\s*(\d+)')
+# While the whole audio is being collected anyway, websockets may hold this many frames before
+# it pauses reading: with its streaming mark (max_queue, a few frames) it paused and resumed the
+# socket every dozen frames, two epoll calls each time.
+COLLECT_QUEUE_FRAMES = 256
+
+
+@contextlib.contextmanager
+def _wider_queue(ws: Any, frames: int) -> Iterator[None]:
+    """Raise websockets' flow-control marks for a while (no-op if its assembler changes)."""
+    assembler = getattr(ws, "recv_messages", None)
+    high, low = getattr(assembler, "high", None), getattr(assembler, "low", None)
+    if not isinstance(high, int) or not isinstance(low, int) or high >= frames:
+        yield
+        return
+    assembler.high, assembler.low = frames, frames // 4
+    try:
+        yield
+    finally:
+        assembler.high, assembler.low = high, low
 
 
 _closed_class: type[Exception] | None = None
@@ -436,15 +455,16 @@ class CosyVoiceSession:
         timeout_message = f"no data from DashScope for {self.idle_timeout_s:g} s"
         self._iterating = True
         try:
-            while not self._done:
-                message = await self._recv(self.idle_timeout_s, timeout_message)
-                if isinstance(message, bytes):
-                    if not self._cancel_sent:
-                        if not chunks and self.first_audio_at is None:
-                            self.first_audio_at = time.monotonic()
-                        chunks.append(message)
-                else:
-                    self._handle_event(message)
+            with _wider_queue(self._ws, COLLECT_QUEUE_FRAMES):
+                while not self._done:
+                    message = await self._recv(self.idle_timeout_s, timeout_message)
+                    if isinstance(message, bytes):
+                        if not self._cancel_sent:
+                            if not chunks and self.first_audio_at is None:
+                                self.first_audio_at = time.monotonic()
+                            chunks.append(message)
+                    else:
+                        self._handle_event(message)
         finally:
             self._iterating = False
             self._pending.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Awaitable, Callable
@@ -168,7 +169,13 @@ class TtsService:
         """Store new audio and remember it in the cache (no bill, no history record)."""
         from voicefn.audio.probe import duration_seconds
 
-        duration = round(duration_seconds(audio, params.format, params.sample_rate), 3)
+        if params.format == "pcm":  # its length says it
+            seconds = duration_seconds(audio, params.format, params.sample_rate)
+        else:
+            # a frame scan (mp3: milliseconds per minute of audio) in a worker thread, not on the
+            # loop that carries other users' streams (issue 13); bad audio is still never stored
+            seconds = await asyncio.to_thread(duration_seconds, audio, params.format, params.sample_rate)
+        duration = round(seconds, 3)
         info = await store_audio(self.services.objects, audio, params.format, params.sample_rate)
         await self.remember(params, info.key, duration, characters, segments, size=len(audio))
         return CachedAudio(info.key, duration, characters, segments)
