@@ -100,8 +100,21 @@ class TtsService:
         """:meth:`cached` by cache key (a URL that names a sentence's audio by its key)."""
         from voicefn.tts import inflight
 
-        hit = await self._lookup(key)
-        if hit is None and wait and await inflight.wait(self.services, key, self.services.settings.chat_audio_wait_s):
+        # On a miss (every new text) the in-flight marker is read too: beside the cache entry,
+        # so that a miss costs one state-store round trip, not two (issue 13)
+        marker = None
+        if wait and not inflight.announced_here(key):
+            marker = asyncio.ensure_future(inflight.read_marker(self.services, key))
+        try:
+            hit = await self._lookup(key)
+        except BaseException:
+            if marker is not None:
+                marker.cancel()
+            raise
+        if hit is not None and marker is not None:
+            marker.cancel()
+        if hit is None and wait and await inflight.wait(self.services, key, self.services.settings.chat_audio_wait_s,
+                                                        marker=marker):
             hit = await self._lookup(key)
         if hit is None:
             inflight.counters.misses += 1
