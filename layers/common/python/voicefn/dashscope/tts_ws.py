@@ -76,7 +76,7 @@ def _wider_queue(ws: Any, frames: int) -> Iterator[None]:
     """Raise websockets' flow-control marks for a while (no-op if its assembler changes)."""
     assembler = getattr(ws, "recv_messages", None)
     high, low = getattr(assembler, "high", None), getattr(assembler, "low", None)
-    if not isinstance(high, int) or not isinstance(low, int) or high >= frames:
+    if assembler is None or not isinstance(high, int) or not isinstance(low, int) or high >= frames:
         yield
         return
     assembler.high, assembler.low = frames, frames // 4

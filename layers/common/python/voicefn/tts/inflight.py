@@ -116,19 +116,19 @@ async def read_marker(services: Services, cache_key: str) -> dict[str, Any] | No
 
 
 async def wait(services: Services, cache_key: str, timeout_s: float, *,
-               marker: Awaitable[dict[str, Any] | None] | None = None) -> bool:
+               prefetched: Awaitable[dict[str, Any] | None] | None = None) -> bool:
     """Wait (at most ``timeout_s``) for a synthesis of ``cache_key`` in flight here or elsewhere;
-    False at once if there is none. True means: look in the cache again. ``marker``: the
+    False at once if there is none. True means: look in the cache again. ``prefetched``: the
     marker's read, already started (beside the cache lookup)."""
     event = _local.get(_slot(cache_key))
     if event is not None:
         counters.waits += 1
-        if marker is not None:
-            await marker
+        if prefetched is not None:
+            await prefetched
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(event.wait(), timeout_s)
         return True
-    marker = await (marker if marker is not None else read_marker(services, cache_key))
+    marker = await (prefetched if prefetched is not None else read_marker(services, cache_key))
     if not marker or float(marker.get("until", 0)) <= time.time():
         return False
     counters.waits += 1

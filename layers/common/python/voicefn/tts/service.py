@@ -114,7 +114,7 @@ class TtsService:
         if hit is not None and marker is not None:
             marker.cancel()
         if hit is None and wait and await inflight.wait(self.services, key, self.services.settings.chat_audio_wait_s,
-                                                        marker=marker):
+                                                        prefetched=marker):
             hit = await self._lookup(key)
         if hit is None:
             inflight.counters.misses += 1
