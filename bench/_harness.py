@@ -49,6 +49,9 @@ def local_server(engine: str = "deterministic", env: dict[str, str] | None = Non
     data_dir = tempfile.mkdtemp(prefix="voicefn-bench-")
     child_env = {k: v for k, v in os.environ.items() if not k.startswith(("VOICEFN_", "DASHSCOPE_"))}
     child_env["VOICEFN_JWT_SECRET"] = BENCH_JWT_SECRET
+    # the limits are checked on every request, as in production, but never refuse one: a benchmark
+    # sends more than a user's 60 a minute (limits_e2e.py sets its own)
+    child_env["VOICEFN_RATE_LIMITS"] = "tts=100000/100000,asr=100000/100000,voice=100000/100000,chat=100000/100000"
     child_env.update(env or {})
     cmd = [sys.executable, "-m", "voicefn_local.cli", "serve", "--port", str(port), "--data-dir", data_dir,
            "--engine", engine]

@@ -72,6 +72,7 @@ async def serve(port: int, ready: threading.Event, warm_done: threading.Event, d
 
     os.environ["VOICEFN_JWT_SECRET"] = BENCH_JWT_SECRET
     os.environ["VOICEFN_TTS_LONG_CONCURRENCY"] = "4"
+    os.environ["VOICEFN_RATE_LIMITS"] = "tts=100000/100000"  # checked, never refusing (as in _harness)
     if APART:
         from voicefn_local.dashscope import EmulatorConfig, create_dashscope_app
         from voicefn_local.servers import run_in_thread

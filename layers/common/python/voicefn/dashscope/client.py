@@ -16,7 +16,7 @@ from voicefn.dashscope.errors import UpstreamError
 from voicefn.dashscope.results import AsrResult, QwenTtsResult, SynthesisResult, TranscriptionTask
 from voicefn.dashscope.retry import with_retries
 from voicefn.dashscope.tts_ws import CosyVoiceSession, SynthesisStream
-from voicefn.dashscope.tts_ws_messages import AudioFrame, CosyVoiceParams
+from voicefn.dashscope.tts_ws_messages import CosyVoiceParams
 from voicefn.dashscope.ws_pool import loop_pool
 from voicefn.settings import Settings, get_settings
 
@@ -86,14 +86,14 @@ class DashScopeClient:
         """The whole audio. Nothing reaches the caller before the end, so all of it is retried."""
         async def attempt() -> SynthesisResult:
             # the session's frames directly, not through a stream's retry layers (they would
-            # retry nothing here: this whole attempt is what is retried), one frame at a time
-            # through two generators instead of seven: long synthesis reads thousands of frames
+            # retry nothing here: this whole attempt is what is retried), and without a
+            # generator per frame: long synthesis reads thousands of frames
             session = self.tts_session(api_key=api_key, params=params)
             async with session:
                 await session.send_text(text)
                 await session.finish()
-                chunks = [event.data async for event in session.events() if isinstance(event, AudioFrame)]
-            return SynthesisResult(audio=b"".join(chunks), characters=session.characters,
+                audio = await session.read_audio()
+            return SynthesisResult(audio=audio, characters=session.characters,
                                    request_id=session.task_id)
 
         return await self._retrying(attempt)

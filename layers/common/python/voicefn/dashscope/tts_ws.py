@@ -17,9 +17,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from voicefn.dashscope.errors import CONNECTION_ERROR, REQUEST_TIMEOUT, UNKNOWN, UpstreamError
@@ -58,6 +59,31 @@ _WS_LOG = logging.getLogger("voicefn.dashscope.websocket")
 _WS_LOG.setLevel(logging.INFO)
 # Close codes that mean "your message was wrong": retrying the same message cannot help.
 _PROTOCOL_CLOSE_CODES = (1003, 1007, 1008, 1009)
+# Every binary frame comes after a ``sentence-synthesis`` event that carries only the sentence's
+# index (reference §1: no usage, no text). Long synthesis reads thousands of them, so they are
+# recognised by their type and index instead of being parsed as JSON (issue 13). Inside a JSON
+# string a quote is escaped, so the quoted type cannot come from a sentence's text.
+_SYNTHESIS_TYPE = '"sentence-synthesis"'
+_SENTENCE_INDEX = re.compile(r'"index"\s*:\s*(\d+)')
+# While the whole audio is being collected anyway, websockets may hold this many frames before
+# it pauses reading: with its streaming mark (max_queue, a few frames) it paused and resumed the
+# socket every dozen frames, two epoll calls each time.
+COLLECT_QUEUE_FRAMES = 256
+
+
+@contextlib.contextmanager
+def _wider_queue(ws: Any, frames: int) -> Iterator[None]:
+    """Raise websockets' flow-control marks for a while (no-op if its assembler changes)."""
+    assembler = getattr(ws, "recv_messages", None)
+    high, low = getattr(assembler, "high", None), getattr(assembler, "low", None)
+    if assembler is None or not isinstance(high, int) or not isinstance(low, int) or high >= frames:
+        yield
+        return
+    assembler.high, assembler.low = frames, frames // 4
+    try:
+        yield
+    finally:
+        assembler.high, assembler.low = high, low
 
 
 _closed_class: type[Exception] | None = None
@@ -290,6 +316,11 @@ class CosyVoiceSession:
 
     def _handle_event(self, text: str) -> str | None:
         """Apply one server event; returns its name. task-failed raises."""
+        if _SYNTHESIS_TYPE in text and '"usage"' not in text:
+            found = _SENTENCE_INDEX.search(text)
+            if found is not None:
+                self.sentence = int(found.group(1))
+                return "result-generated"
         try:
             message = json.loads(text)
             header = message.get("header") or {}
@@ -412,6 +443,32 @@ class CosyVoiceSession:
                 yield AudioFrame(message, self.sentence)
             else:
                 self._handle_event(message)
+
+    async def read_audio(self) -> bytes:
+        """All the task's audio, until task-finished; raises on failure or timeout.
+
+        :meth:`events` collected without its two generators per frame (long synthesis reads
+        thousands of frames); sentence events are dropped."""
+        if self._ws is None:
+            raise RuntimeError("the CosyVoice session is not open")
+        chunks: list[bytes] = []
+        timeout_message = f"no data from DashScope for {self.idle_timeout_s:g} s"
+        self._iterating = True
+        try:
+            with _wider_queue(self._ws, COLLECT_QUEUE_FRAMES):
+                while not self._done:
+                    message = await self._recv(self.idle_timeout_s, timeout_message)
+                    if isinstance(message, bytes):
+                        if not self._cancel_sent:
+                            if not chunks and self.first_audio_at is None:
+                                self.first_audio_at = time.monotonic()
+                            chunks.append(message)
+                    else:
+                        self._handle_event(message)
+        finally:
+            self._iterating = False
+            self._pending.clear()
+        return b"".join(chunks)
 
     async def audio(self) -> AsyncIterator[bytes]:
         """Audio frames in arrival order, until task-finished; raises on failure or timeout."""

@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
+from typing import Any
 
 from voicefn.services import Services
 
@@ -104,16 +105,30 @@ async def synthesizing(services: Services, cache_key: str) -> AsyncIterator[None
         end_soon(services, [cache_key])
 
 
-async def wait(services: Services, cache_key: str, timeout_s: float) -> bool:
+def announced_here(cache_key: str) -> bool:
+    """A synthesis of ``cache_key`` is in flight in this process (no marker to read)."""
+    return _slot(cache_key) in _local
+
+
+async def read_marker(services: Services, cache_key: str) -> dict[str, Any] | None:
+    """The in-flight marker of ``cache_key`` (another instance's synthesis), if any."""
+    return await services.state.get_cache(MARKER_PREFIX + cache_key)
+
+
+async def wait(services: Services, cache_key: str, timeout_s: float, *,
+               prefetched: Awaitable[dict[str, Any] | None] | None = None) -> bool:
     """Wait (at most ``timeout_s``) for a synthesis of ``cache_key`` in flight here or elsewhere;
-    False at once if there is none. True means: look in the cache again."""
+    False at once if there is none. True means: look in the cache again. ``prefetched``: the
+    marker's read, already started (beside the cache lookup)."""
     event = _local.get(_slot(cache_key))
     if event is not None:
         counters.waits += 1
+        if prefetched is not None:
+            await prefetched
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(event.wait(), timeout_s)
         return True
-    marker = await services.state.get_cache(MARKER_PREFIX + cache_key)
+    marker = await (prefetched if prefetched is not None else read_marker(services, cache_key))
     if not marker or float(marker.get("until", 0)) <= time.time():
         return False
     counters.waits += 1

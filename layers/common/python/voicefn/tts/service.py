@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Awaitable, Callable
@@ -99,8 +100,21 @@ class TtsService:
         """:meth:`cached` by cache key (a URL that names a sentence's audio by its key)."""
         from voicefn.tts import inflight
 
-        hit = await self._lookup(key)
-        if hit is None and wait and await inflight.wait(self.services, key, self.services.settings.chat_audio_wait_s):
+        # On a miss (every new text) the in-flight marker is read too: beside the cache entry,
+        # so that a miss costs one state-store round trip, not two (issue 13)
+        marker = None
+        if wait and not inflight.announced_here(key):
+            marker = asyncio.ensure_future(inflight.read_marker(self.services, key))
+        try:
+            hit = await self._lookup(key)
+        except BaseException:
+            if marker is not None:
+                marker.cancel()
+            raise
+        if hit is not None and marker is not None:
+            marker.cancel()
+        if hit is None and wait and await inflight.wait(self.services, key, self.services.settings.chat_audio_wait_s,
+                                                        prefetched=marker):
             hit = await self._lookup(key)
         if hit is None:
             inflight.counters.misses += 1
@@ -168,7 +182,13 @@ class TtsService:
         """Store new audio and remember it in the cache (no bill, no history record)."""
         from voicefn.audio.probe import duration_seconds
 
-        duration = round(duration_seconds(audio, params.format, params.sample_rate), 3)
+        if params.format == "pcm":  # its length says it
+            seconds = duration_seconds(audio, params.format, params.sample_rate)
+        else:
+            # a frame scan (mp3: milliseconds per minute of audio) in a worker thread, not on the
+            # loop that carries other users' streams (issue 13); bad audio is still never stored
+            seconds = await asyncio.to_thread(duration_seconds, audio, params.format, params.sample_rate)
+        duration = round(seconds, 3)
         info = await store_audio(self.services.objects, audio, params.format, params.sample_rate)
         await self.remember(params, info.key, duration, characters, segments, size=len(audio))
         return CachedAudio(info.key, duration, characters, segments)

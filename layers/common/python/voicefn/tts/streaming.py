@@ -9,6 +9,7 @@ transfer (or, on SSE, sends an error event) so that the client can tell.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -78,8 +79,15 @@ async def open_stream(services: Services, principal: Principal, params: TtsParam
                       texts: Sequence[str] | None = None, max_chars: int | None = None) -> AudioStream:
     """Validate, then serve from the cache or start the upstream. Errors raise before any byte."""
     service = TtsService(services)
-    api_key = await service.prepare(principal, params, max_chars=max_chars)
-    hit = await service.cached(params)
+    # the cache lookup runs beside the checks (the limits' round trip): the state store answers
+    # both at once; a refused request drops its lookup (issue 13)
+    lookup = asyncio.ensure_future(service.cached(params))
+    try:
+        api_key = await service.prepare(principal, params, max_chars=max_chars)
+    except BaseException:
+        lookup.cancel()
+        raise
+    hit = await lookup
     if hit is not None:
         await service.record_result(principal, params, hit, bill=Decimal(0), cached=True, idempotency_key=None)
         return CachedAudioStream(services, params, hit)
