@@ -3,12 +3,14 @@ the embedded DashScope's scripted chat engine (``/_admin/chat-scripts``)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from openai import OpenAI
 
 from tests.stack import Stack
+from tests.voicefn_local.dashscope.chat_helpers import sse_events
+
+__all__ = ["chat_calls", "openai_client", "script", "sse_events"]
 
 
 def openai_client(stack: Stack, user: str) -> OpenAI:
@@ -22,12 +24,3 @@ def script(stack: Stack, *scripts: dict[str, Any]) -> None:
 
 def chat_calls(stack: Stack) -> list[dict[str, Any]]:
     return stack.emulator("/_admin/chat-calls").json()["calls"]
-
-
-def sse_events(text: str) -> list[Any]:
-    out: list[Any] = []
-    for line in text.splitlines():
-        if line.startswith("data: "):
-            payload = line[len("data: "):]
-            out.append(payload if payload == "[DONE]" else json.loads(payload))
-    return out

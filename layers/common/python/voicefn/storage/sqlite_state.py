@@ -294,12 +294,16 @@ class SqliteStateStore:
             where, args = where + " AND target_model = ?", args + [model]
         if prefix is not None:
             where, args = where + " AND prefix = ?", args + [prefix]
+        return await self._voice_page(where, args, page, page_size)
 
+    async def _voice_page(self, where: str, args: list[Any], page: int,
+                          page_size: int) -> tuple[list[dict[str, Any]], int]:
+        """One page of the voices matching ``where`` (oldest first), and how many match."""
         def _list() -> tuple[list[dict[str, Any]], int]:
             total = self._conn.execute(f"SELECT COUNT(*) FROM voices WHERE {where}", args).fetchone()[0]
             rows = self._conn.execute(
                 f"SELECT data FROM voices WHERE {where} ORDER BY created_at, voice_id LIMIT ? OFFSET ?",
-                args + [page_size, page * page_size]).fetchall()
+                [*args, page_size, page * page_size]).fetchall()
             return [json.loads(r["data"]) for r in rows], int(total)
 
         return await self._run(_list)
@@ -310,15 +314,7 @@ class SqliteStateStore:
         where, args = "(owner = ?" + (" OR json_extract(data, '$.public') = 1)" if include_public else ")"), [user_id]
         if gender is not None:
             where, args = where + " AND json_extract(data, '$.gender') = ?", args + [gender]
-
-        def _list() -> tuple[list[dict[str, Any]], int]:
-            total = self._conn.execute(f"SELECT COUNT(*) FROM voices WHERE {where}", args).fetchone()[0]
-            rows = self._conn.execute(
-                f"SELECT data FROM voices WHERE {where} ORDER BY created_at, voice_id LIMIT ? OFFSET ?",
-                args + [page_size, page * page_size]).fetchall()
-            return [json.loads(r["data"]) for r in rows], int(total)
-
-        return await self._run(_list)
+        return await self._voice_page(where, args, page, page_size)
 
     async def count_voices(self, *, owner: str | None = None, enrolled_by: str | None = None) -> int:
         clauses: list[str] = ["1 = 1"]
