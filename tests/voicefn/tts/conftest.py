@@ -44,6 +44,7 @@ class FakeSession:
     frames_per_text: int = 3
     frame_bytes: int = FRAME_BYTES
     frame_delay_s: float = 0.0
+    start_delay_s: float = 0.0
     texts: list[str] = field(default_factory=list)
     cancelled: bool = False
     closed: bool = False
@@ -52,6 +53,8 @@ class FakeSession:
     _queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
 
     async def __aenter__(self) -> FakeSession:
+        if self.start_delay_s:
+            await asyncio.sleep(self.start_delay_s)  # run-task until task-started
         if self.fault == "fail_start":
             raise UpstreamError("Throttling.RateQuota", "too many requests", retryable=True)
         if self.fault == "bad_key":
@@ -111,6 +114,7 @@ class FakeDashScope:
     frames_per_text: int = 3
     frame_bytes: int = FRAME_BYTES
     frame_delay_s: float = 0.0
+    start_delay_s: float = 0.0
     sessions: list[FakeSession] = field(default_factory=list)
     bytes_calls: list[str] = field(default_factory=list)
 
@@ -118,7 +122,7 @@ class FakeDashScope:
         assert api_key == "sk-platform"
         fault = self.faults[len(self.sessions)] if len(self.sessions) < len(self.faults) else None
         session = FakeSession(params, fault, self.frames_per_text, self.frame_bytes,
-                              self.frame_delay_s)
+                              self.frame_delay_s, self.start_delay_s)
         self.sessions.append(session)
         return session
 

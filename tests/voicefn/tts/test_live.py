@@ -206,7 +206,11 @@ async def test_sentences_are_spoken_concurrently_delivered_in_order_cached_and_n
     assert [c.data for c in chunks] == [frame(t, k) for t in texts for k in range(3)]
     assert [c.sentence for c in chunks] == [i for i in range(4) for _ in range(3)]
     assert totals == [billable_characters(t) for t in texts]
-    assert len(fake_dashscope.sessions) == 4
+    spoke = [s for s in fake_dashscope.sessions if s.texts]
+    assert [s.texts for s in spoke] == [[t] for t in texts]
+    # a task started ahead that no sentence needed got no text, and was cancelled unbilled
+    unused = [s for s in fake_dashscope.sessions if not s.texts]
+    assert len(unused) <= 1 and all(s.cancelled and s.characters == 0 for s in unused)
     assert await history(services, principal) == []  # the turn bills, not each sentence
     hit = await TtsService(services).cached(SETTINGS.with_text("第三句。"))
     assert hit is not None
@@ -234,3 +238,48 @@ async def test_a_listener_leaving_mid_reply_stops_every_sentence_synthesis(
     assert 1 <= len(fake_dashscope.sessions) <= 4
     assert all(s.closed for s in fake_dashscope.sessions)
     assert all(s.cancelled for s in fake_dashscope.sessions)
+
+
+async def test_the_next_sentence_finds_its_task_started_ahead(
+        services: Services, principal: Principal, fake_dashscope: FakeDashScope) -> None:
+    """A task takes 0.2 s to start here; a sentence that comes later than that after the previous
+    one starts speaking at once (the first pays its start: nothing is started before it)."""
+    from voicefn.tts.live import speak_sentences
+
+    fake_dashscope.start_delay_s = 0.2
+    came: dict[int, float] = {}
+
+    async def sentences() -> AsyncIterator[Sentence]:
+        for i, text in enumerate(["第一句。", "第二句。", "第三句。"]):
+            await asyncio.sleep(0.3)  # the LLM writing it
+            came[i] = asyncio.get_running_loop().time()
+            yield Sentence(i, text)
+
+    first_audio: dict[int, float] = {}
+    async for event in speak_sentences(services, principal, SETTINGS, "sk-platform", sentences(), limit=3):
+        if isinstance(event, AudioChunk):
+            first_audio.setdefault(event.sentence, asyncio.get_running_loop().time())
+    waits = [first_audio[i] - came[i] for i in range(3)]
+    assert waits[0] >= 0.2 and all(w < 0.1 for w in waits[1:]), waits  # not the 0.2 s of a task start
+    spoke = [s for s in fake_dashscope.sessions if s.texts]
+    assert len(spoke) == 3 and all(s.finished and not s.cancelled for s in spoke)
+    assert all(s.cancelled and s.characters == 0 for s in fake_dashscope.sessions if not s.texts)
+    assert len(fake_dashscope.sessions) <= 4
+
+
+async def test_a_task_started_ahead_too_long_ago_is_replaced(
+        services: Services, principal: Principal, fake_dashscope: FakeDashScope) -> None:
+    from voicefn.tts.live import LiveSynthesis
+    from voicefn.tts.prestart import Prestarted
+
+    ahead = Prestarted(lambda texts: LiveSynthesis(services, principal, SETTINGS, "sk-platform", texts,
+                                                   bill=False), max_age_s=0.05)
+    ahead.prepare()
+    await asyncio.sleep(0.1)
+    synthesis = await ahead.take("一。")
+    audio = b"".join([c async for c in synthesis.audio()])
+    assert audio == b"".join(frame("一。", k) for k in range(3))
+    assert ahead.used_ahead == 0
+    stale, used = fake_dashscope.sessions
+    assert stale.cancelled and not stale.texts and used.texts == ["一。"]
+    await ahead.aclose()

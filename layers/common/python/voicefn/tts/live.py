@@ -272,20 +272,57 @@ async def speak_sentences(services: Services, principal: Principal, settings: Vo
     characters appended to ``totals`` (one entry per sentence, in order). Yields each
     :class:`Sentence` before its audio, the audio as :class:`AudioChunk` carrying the turn's
     sentence index, and no :class:`EndOfTurn` (the turn is the caller's).
+
+    The next sentence's upstream task is started ahead (:mod:`voicefn.tts.prestart`) as each
+    sentence starts, while fewer than ``limit`` run, so that a sentence complete after the LLM's
+    last token pays no task start. Not before the first: a turn whose sentences all come from
+    the cache starts no task.
     """
     from voicefn.pipeline.ordered import ordered_streams
+    from voicefn.tts.prestart import Prestarted
+
+    ahead = Prestarted(lambda texts: LiveSynthesis(services, principal, settings, api_key, texts, bill=False))
+    running = given = taken = 0
+    source_ended = False
+
+    def start_next() -> None:
+        if running < limit and not source_ended:
+            ahead.prepare()
+
+    async def end_ahead_if_unneeded() -> None:
+        if source_ended and taken == given:  # every sentence has its synthesis: none will come
+            await ahead.aclose()
 
     async def speak(sentence: Sentence) -> AsyncGenerator[LiveEvent, None]:
-        synthesis = LiveSynthesis(services, principal, settings, api_key, texts_of([sentence.text]),
-                                  bill=False)
-        yield sentence
-        async with contextlib.aclosing(synthesis.events()) as events:
-            async for event in events:
-                if isinstance(event, AudioChunk):
-                    yield AudioChunk(event.data, sentence.index)
-        if totals is not None:
-            totals.append(synthesis.characters)
+        nonlocal running, taken
+        running += 1
+        try:
+            synthesis = await ahead.take(sentence.text)
+            taken += 1
+            start_next()
+            await end_ahead_if_unneeded()
+            yield sentence
+            async with contextlib.aclosing(synthesis.events()) as events:
+                async for event in events:
+                    if isinstance(event, AudioChunk):
+                        yield AudioChunk(event.data, sentence.index)
+            if totals is not None:
+                totals.append(synthesis.characters)
+        finally:
+            running -= 1
+        start_next()
 
-    async with contextlib.aclosing(ordered_streams(sentences, speak, limit=limit)) as spoken:
-        async for event in spoken:
-            yield event
+    async def source() -> AsyncGenerator[Sentence, None]:
+        nonlocal source_ended, given
+        async for sentence in sentences:
+            given += 1
+            yield sentence
+        source_ended = True
+        await end_ahead_if_unneeded()
+
+    try:
+        async with contextlib.aclosing(ordered_streams(source(), speak, limit=limit)) as spoken:
+            async for event in spoken:
+                yield event
+    finally:
+        await ahead.aclose()
