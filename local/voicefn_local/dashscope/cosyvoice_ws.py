@@ -304,6 +304,9 @@ class _Connection:
         fault = task.fault
         if fault is not None and fault.kind == "slow_frames":
             await asyncio.sleep(fault.frame_delay_s)
+        if fault is not None and fault.kind == "first_audio_latency" and task.frames == 0:
+            since_text = time.monotonic() - (task.first_text_at or time.monotonic())
+            await asyncio.sleep(max(0.0, fault.latency_s - since_text))
         async with self._send_lock:
             await self.ws.send_json(events.result_generated(task.task_id, "sentence-synthesis", index))
             await self.ws.send_bytes(data)

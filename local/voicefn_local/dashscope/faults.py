@@ -7,6 +7,9 @@ it and, if it has ``times``, is used up after that many calls (``None`` = every 
 Kinds (what each does is implemented by the API handlers):
 
 - ``latency``: wait ``latency_ms`` before answering (WS: before ``task-started``).
+- ``first_audio_latency`` (``tts_ws`` only): a task's first audio leaves no sooner than
+  ``latency_ms`` after its first text (the engine works meanwhile): latency that a task started
+  ahead cannot hide, where ``latency`` models the part before ``task-started``.
 - ``throttle``: HTTP 429 ``Throttling.RateQuota`` / WS ``task-failed`` with that code.
 - ``error``: HTTP 500 ``InternalError`` / WS ``task-failed`` ``InternalError``.
 - ``task_failed``: fail after the first audio has been sent (WS ``task-failed``
@@ -34,7 +37,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FAULT_KINDS = ("latency", "throttle", "error", "task_failed", "drop", "slow_frames", "stuck")
+FAULT_KINDS = ("latency", "first_audio_latency", "throttle", "error", "task_failed", "drop", "slow_frames", "stuck")
 DEFAULT_LATENCY_MS = 1000
 DEFAULT_FRAME_DELAY_MS = 200
 

@@ -51,6 +51,26 @@ def test_ws_latency_delays_the_start(sdk, emulator) -> None:
     assert synthesizer.get_first_package_delay() >= 400
 
 
+async def test_ws_first_audio_latency_counts_from_the_text_not_the_start(emulator) -> None:
+    """A task started long before its text still waits the latency after the text."""
+    import asyncio
+
+    set_faults(emulator, [rule("first_audio_latency", api="tts_ws", latency_ms=400)])
+    async with WsSession(emulator) as session:
+        started = time.monotonic()
+        await session.send(run_task("t"))
+        assert event_kind(await session.recv()) == "task-started"
+        assert time.monotonic() - started < 0.3  # the start is not delayed
+        await asyncio.sleep(0.5)  # longer than the latency, before any text
+        texted = time.monotonic()
+        await session.send(continue_task("t", "你好。"))
+        await session.send(finish_task("t"))
+        while event_kind(await session.recv()) != "audio":
+            pass
+        assert time.monotonic() - texted >= 0.4
+        await session.until("task-finished")
+
+
 def test_ws_fault_from_the_handshake_header(sdk) -> None:
     synthesizer = SpeechSynthesizer(model="cosyvoice-v3-flash", voice="longanyang",
                                     headers={"X-Fake-Fault": "throttle"})
