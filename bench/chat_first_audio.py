@@ -238,8 +238,8 @@ async def main() -> None:
     print(f"(a) last audio after the LLM's last token: median {_tail_ms(results['a']):.0f} ms   "
           f"goal <= {TTS_LATENCY_MS} ms (one TTS latency)")
     print(f"(c) the same, for comparison: median {_tail_ms(results['c']):.0f} ms")
-    print(f"the latency modelled after each task's text instead of at its start "
-          f"(first_audio_latency): a task started ahead hides none of it")
+    print("the latency modelled after each task's text instead of at its start "
+          "(first_audio_latency): a task started ahead hides none of it")
     if after_text_error is not None or not after_text["a"]:
         print(f"(a) not measured: {after_text_error}")
         return
