@@ -71,13 +71,21 @@ class TtsService:
     # -- checks -----------------------------------------------------------------------------
     async def prepare(self, principal: Principal, params: TtsParams, *, max_chars: int | None = None) -> str:
         """Validate everything and resolve the API key, before any upstream call or byte sent."""
+        api_key = await self.check(principal, params, max_chars=max_chars)
+        await self.hold_limits(principal, params, api_key)
+        return api_key
+
+    async def check(self, principal: Principal, params: TtsParams, *, max_chars: int | None = None) -> str:
+        """:meth:`prepare` without the limits: validate and resolve the API key."""
         check_ranges(params, max_chars=max_chars or self.services.settings.tts_max_chars)
         voice = await check_voice(self.services.state, principal, params.model, params.voice,
                                   instruction=params.instruction)
-        api_key = await synthesis_key(principal, self.services, voice)  # a cloned voice: its account's key
+        return await synthesis_key(principal, self.services, voice)  # a cloned voice: its account's key
+
+    async def hold_limits(self, principal: Principal, params: TtsParams, api_key: str) -> None:
+        """The rate check (when deferred to here) and the spend hold; the bill settles it."""
         await hold(self.services, principal, tts_bill(params.model, billable_characters(params.text)),
-                   api_key=api_key)  # the spend caps: the bill settles it
-        return api_key
+                   api_key=api_key)
 
     async def prepare_live(self, principal: Principal, settings: VoiceSettings) -> str:
         """:meth:`prepare` for a stream whose text is not known yet (it is checked as it comes)."""

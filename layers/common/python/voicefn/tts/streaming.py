@@ -77,33 +77,56 @@ class LiveAudioStream(AudioStream):
 
 async def open_stream(services: Services, principal: Principal, params: TtsParams, *,
                       texts: Sequence[str] | None = None, max_chars: int | None = None) -> AudioStream:
-    """Validate, then serve from the cache or start the upstream. Errors raise before any byte."""
+    """Validate, then serve from the cache or start the upstream. Errors raise before any byte.
+
+    Three waits overlap (issue 13): the cache lookup runs beside the checks; on a miss, the
+    upstream task starts beside the limits' round trip when :func:`~voicefn.limits.early.
+    may_start_early` allows, and its text goes up only once the limits said yes."""
+    from voicefn.limits import early
+
     service = TtsService(services)
-    # the cache lookup runs beside the checks (the limits' round trip): the state store answers
-    # both at once; a refused request drops its lookup (issue 13)
     lookup = asyncio.ensure_future(service.cached(params))
     try:
-        api_key = await service.prepare(principal, params, max_chars=max_chars)
+        api_key = await service.check(principal, params, max_chars=max_chars)
     except BaseException:
         lookup.cancel()
         raise
-    hit = await lookup
+    start_early = early.may_start_early(principal.user_id)
+    limits = asyncio.ensure_future(early.decided(principal.user_id,
+                                                 service.hold_limits(principal, params, api_key)))
+    try:
+        hit = await lookup
+        if hit is not None or not start_early:
+            await limits
+    except BaseException:
+        limits.cancel()  # a hold it made is released with the request (the meter tracks it)
+        raise
     if hit is not None:
         await service.record_result(principal, params, hit, bill=Decimal(0), cached=True, idempotency_key=None)
         return CachedAudioStream(services, params, hit)
     ssml = uses_ssml(params.text)
     pieces = [params.text] if ssml or texts is None else list(texts)  # SSML: one continue-task
-    live = LiveSynthesis(services, principal, params.settings, api_key, texts_of(pieces), ssml=ssml)
+    source = _after(limits, pieces) if start_early else texts_of(pieces)
+    live = LiveSynthesis(services, principal, params.settings, api_key, source, ssml=ssml)
     events = live.events()
     try:
         async for event in events:  # up to the first audio: failures here are still a status
             if isinstance(event, AudioChunk):
                 return LiveAudioStream(params, live, events, event.data)
     except BaseException:
+        limits.cancel()
         await events.aclose()
         raise
     await events.aclose()
     raise _no_audio()
+
+
+async def _after(limits: asyncio.Future[None], pieces: list[str]) -> AsyncIterator[str]:
+    """``pieces``, once the limits have admitted the request (a refusal raises here, before any
+    text went upstream: the task started early ends with nothing to bill)."""
+    await limits
+    for piece in pieces:
+        yield piece
 
 
 class StreamAborted(Exception):
