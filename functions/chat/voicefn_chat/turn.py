@@ -178,7 +178,8 @@ class ReplyTurn:
 
         previous: int | None = None
         spoken = speak_sentences(self.services, self.principal, self.voice, self.tts_api_key, sentences(),
-                                 limit=self.services.settings.chat_tts_concurrency, totals=self._totals)
+                                 limit=self.services.settings.chat_tts_concurrency, totals=self._totals,
+                                 skip_failed=not self.deliver_audio)  # seed 004: that one audio_url fails
         async with contextlib.aclosing(spoken):
             async for event in spoken:
                 if isinstance(event, Sentence):

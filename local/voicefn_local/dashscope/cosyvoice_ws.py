@@ -206,6 +206,7 @@ class _Connection:
             text = strip_ssml(text)
         if task.first_text_at is None and text.strip():
             task.first_text_at = time.monotonic()
+            self.state.stats.incr("tts_ws_syntheses")
         if task.fault is None:
             # Rules matching on text_contains can only be judged now.
             task.fault = self.state.faults.take(API, model=task.spec.model,

@@ -11,6 +11,7 @@ import threading
 # Keys always present in a snapshot (0 until used); handlers may add their own.
 KNOWN_COUNTERS = (
     "tts_ws_tasks",      # CosyVoice WebSocket run-task messages
+    "tts_ws_syntheses",  # ... of which given text (a task started ahead and cancelled is not)
     "tts_http",          # CosyVoice HTTP SpeechSynthesizer calls
     "qwen_tts",          # Qwen TTS calls on multimodal-generation
     "voice_enrollment",  # voice-enrollment (customization) calls, every action

@@ -33,7 +33,7 @@ def test_tts_chunks_then_speech_is_served_from_the_cache(stack: Stack) -> None:
     tag = uuid.uuid4().hex[:6]
     reply = f"Hello traveller {tag}, welcome to Hunan. Yuelu Mountain is lovely in spring. Try the tofu!"
     script(stack, {"reply": reply, "when_contains": tag, "tokens_per_s": 200})
-    before = stack.stats()["tts_ws_tasks"]
+    before = stack.stats()["tts_ws_syntheses"]
     events = stream_with_tts(stack, "seed004-user", f"plan a trip {tag}")
     assert events[-1] == "[DONE]"
     text = "".join(e["choices"][0]["delta"].get("content") or "" for e in events[:-1] if e["choices"])
@@ -43,7 +43,7 @@ def test_tts_chunks_then_speech_is_served_from_the_cache(stack: Stack) -> None:
     assert [t["index"] for t in announced] == list(range(len(announced)))
     assert len(announced) >= 3
     assert "".join(t["text"] for t in announced).replace(" ", "") == reply.replace(" ", "")
-    synthesized = stack.stats()["tts_ws_tasks"] - before
+    synthesized = stack.stats()["tts_ws_syntheses"] - before
     assert synthesized == len(announced)  # one upstream synthesis per sentence
 
     stats_before = httpx.get(f"{stack.base_url}/cache/stats").json()
@@ -57,7 +57,7 @@ def test_tts_chunks_then_speech_is_served_from_the_cache(stack: Stack) -> None:
             assert info.duration == pytest.approx(0.2 * len(tts["text"]), abs=0.15)  # deterministic engine
             linked = httpx.get(tts["audio_url"])  # no Authorization: the link is signed
             assert linked.status_code == 200 and linked.content == speech.content
-    assert stack.stats()["tts_ws_tasks"] - before == synthesized  # no second synthesis
+    assert stack.stats()["tts_ws_syntheses"] - before == synthesized  # no second synthesis
     forged = httpx.get(announced[0]["audio_url"].replace("signature=", "signature=0"))
     assert forged.status_code == 403 and forged.json()["error"]["code"] == "forbidden"
     stats = httpx.get(f"{stack.base_url}/cache/stats").json()
@@ -72,7 +72,7 @@ def test_speech_requested_during_the_synthesis_waits_for_it(stack: Stack) -> Non
     script(stack, {"reply": first + " And a second one.", "when_contains": tag, "tokens_per_s": 200})
     stack.set_faults([{"match": {"api": "tts_ws", "text_contains": tag},
                        "fault": {"kind": "latency", "latency_ms": 1500}}])
-    before = stack.stats()["tts_ws_tasks"]
+    before = stack.stats()["tts_ws_syntheses"]
     seen: dict[str, Any] = {}
 
     def fetch_when_announced(url_holder: threading.Event) -> None:
@@ -109,7 +109,7 @@ def test_speech_requested_during_the_synthesis_waits_for_it(stack: Stack) -> Non
     assert seen["speech"].status_code == 200
     assert seen["speech"].headers["x-voicefn-cache"] == "hit"
     assert seen["waited"] > 0.5  # it waited for the synthesis in flight...
-    assert stack.stats()["tts_ws_tasks"] - before == 2  # ...instead of starting a third
+    assert stack.stats()["tts_ws_syntheses"] - before == 2  # ...instead of starting a third
 
 
 def test_tts_enabled_defaults_to_off(stack: Stack) -> None:
@@ -158,3 +158,25 @@ def test_a_sentence_said_before_is_not_synthesized_again(stack: Stack) -> None:
     assert stack.stats()["tts_ws_tasks"] == before  # served from the cache
     for tts in [e["tts"] for e in second[:-1] if "tts" in e]:
         assert httpx.get(tts["audio_url"]).status_code == 200
+
+
+def test_one_failed_sentence_loses_only_its_own_audio(stack: Stack) -> None:
+    tag = uuid.uuid4().hex[:6]
+    broken = f"broken{tag}"
+    reply = f"The first sentence {tag} is fine. The second one is {broken} for good. The third is fine too."
+    script(stack, {"reply": reply, "when_contains": tag, "tokens_per_s": 200})
+    stack.set_faults([{"match": {"api": "tts_ws", "text_contains": broken}, "fault": {"kind": "error"}}])
+    events = stream_with_tts(stack, "seed004-broken", f"three sentences {tag}")
+    assert events[-1] == "[DONE]"  # the reply and the other sentences went on
+    assert not [e for e in events[:-1] if "error" in e]
+    text = "".join(e["choices"][0]["delta"].get("content") or "" for e in events[:-1] if e["choices"])
+    assert text == reply
+    announced = [e["tts"] for e in events[:-1] if "tts" in e]
+    failed = [t for t in announced if broken in t["text"]]
+    assert len(failed) == 1 and len(announced) >= 3
+    gone = httpx.get(failed[0]["audio_url"], timeout=20)
+    assert gone.status_code == 404 and "failed" in gone.text
+    for tts in announced:
+        if tts is not failed[0]:
+            spoken = httpx.get(tts["audio_url"], timeout=20)
+            assert spoken.status_code == 200 and audio_info(spoken.content).format == "mp3"

@@ -28,6 +28,7 @@ from typing import Any, Union
 
 from voicefn.auth.principal import Principal
 from voicefn.dashscope.errors import UpstreamError, to_api_error
+from voicefn.errors import ApiError
 from voicefn.dashscope.retry import retry_until_first
 from voicefn.dashscope.tts_ws import CosyVoiceSession
 from voicefn.dashscope.tts_ws_messages import AudioFrame, SentenceBegin, SessionEvent
@@ -263,7 +264,8 @@ def _api_error(exc: BaseException) -> BaseException:
 
 async def speak_sentences(services: Services, principal: Principal, settings: VoiceSettings,
                           api_key: str, sentences: AsyncIterable[Sentence], *, limit: int,
-                          totals: list[int] | None = None) -> AsyncGenerator[LiveEvent, None]:
+                          totals: list[int] | None = None,
+                          skip_failed: bool = False) -> AsyncGenerator[LiveEvent, None]:
     """Sentences in, their audio out in order: each sentence is one live synthesis, at most
     ``limit`` at once (bounded, ordered; DESIGN §7 "Spoken chat").
 
@@ -271,7 +273,9 @@ async def speak_sentences(services: Services, principal: Principal, settings: Vo
     the same sentence is a cache hit) but not billed: the caller bills the turn, with the
     characters appended to ``totals`` (one entry per sentence, in order). Yields each
     :class:`Sentence` before its audio, the audio as :class:`AudioChunk` carrying the turn's
-    sentence index, and no :class:`EndOfTurn` (the turn is the caller's).
+    sentence index, and no :class:`EndOfTurn` (the turn is the caller's). A sentence whose
+    synthesis fails ends the iteration with its error, unless ``skip_failed``: then the others
+    go on (a caller that only stores each sentence's audio loses that one sentence, not the rest).
 
     The next sentence's upstream task is started ahead (:mod:`voicefn.tts.prestart`) as each
     sentence starts, while fewer than ``limit`` run, so that a sentence complete after the LLM's
@@ -302,10 +306,17 @@ async def speak_sentences(services: Services, principal: Principal, settings: Vo
             start_next()
             await end_ahead_if_unneeded()
             yield sentence
-            async with contextlib.aclosing(synthesis.events()) as events:
-                async for event in events:
-                    if isinstance(event, AudioChunk):
-                        yield AudioChunk(event.data, sentence.index)
+            try:
+                async with contextlib.aclosing(synthesis.events()) as events:
+                    async for event in events:
+                        if isinstance(event, AudioChunk):
+                            yield AudioChunk(event.data, sentence.index)
+            except ApiError as err:
+                if not skip_failed:
+                    raise
+                log.warning("a sentence's synthesis failed; the others go on",
+                            extra={"code": err.code, "sentence": sentence.index})
+                return
             if totals is not None:
                 totals.append(synthesis.characters)
         finally:
