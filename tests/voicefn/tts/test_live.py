@@ -283,3 +283,20 @@ async def test_a_task_started_ahead_too_long_ago_is_replaced(
     stale, used = fake_dashscope.sessions
     assert stale.cancelled and not stale.texts and used.texts == ["一。"]
     await ahead.aclose()
+
+
+async def test_a_task_started_ahead_that_failed_is_replaced(
+        services: Services, principal: Principal, fake_dashscope: FakeDashScope) -> None:
+    from voicefn.tts.live import LiveSynthesis
+    from voicefn.tts.prestart import Prestarted
+
+    fake_dashscope.faults = ["bad_key"]  # not retryable: the task started ahead fails at once
+    ahead = Prestarted(lambda texts: LiveSynthesis(services, principal, SETTINGS, "sk-platform", texts,
+                                                   bill=False))
+    ahead.prepare()
+    await asyncio.sleep(0.05)
+    synthesis = await ahead.take("二。")
+    audio = b"".join([c async for c in synthesis.audio()])
+    assert audio == b"".join(frame("二。", k) for k in range(3))
+    assert ahead.used_ahead == 0 and [s.texts for s in fake_dashscope.sessions] == [[], ["二。"]]
+    await ahead.aclose()

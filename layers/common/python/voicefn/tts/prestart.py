@@ -40,7 +40,8 @@ class _Ahead:
 
     def usable(self, max_age_s: float) -> bool:
         failed = self.opening.done() and (self.opening.cancelled() or self.opening.exception() is not None)
-        return not failed and time.monotonic() - self.born < max_age_s
+        # a synthesis that failed while waiting cancelled its wait for the text (or will, soon)
+        return not failed and not self.text.done() and time.monotonic() - self.born < max_age_s
 
     async def aclose(self) -> None:
         self.opening.cancel()
