@@ -264,14 +264,15 @@ def _api_error(exc: BaseException) -> BaseException:
 
 async def speak_sentences(services: Services, principal: Principal, settings: VoiceSettings,
                           api_key: str, sentences: AsyncIterable[Sentence], *, limit: int,
+                          totals: list[int] | None = None,
                           tally: CharacterTally | None = None) -> AsyncGenerator[LiveEvent, None]:
     """Sentences in, their audio out in order: each sentence is one live synthesis, at most
     ``limit`` at once (bounded, ordered; DESIGN §7 "Spoken chat").
 
     Every sentence is stored and cached under its own text (so a later ``/v1/audio/speech`` of
     the same sentence is a cache hit) but not billed: the caller bills the turn, with the
-    characters counted in ``tally`` (each sentence's once its synthesis ends, and which
-    sentences' audio had started, for a turn cut short). Yields each
+    characters appended to ``totals`` (one entry per sentence, in order) and counted in ``tally``
+    (by sentence index, with the sentences whose audio had started: for a turn cut short). Yields each
     :class:`Sentence` before its audio, the audio as :class:`AudioChunk` carrying the turn's
     sentence index, and no :class:`EndOfTurn` (the turn is the caller's).
     """
@@ -287,6 +288,8 @@ async def speak_sentences(services: Services, principal: Principal, settings: Vo
                     if tally is not None:
                         tally.started.setdefault(sentence.index, sentence.text)
                     yield AudioChunk(event.data, sentence.index)
+        if totals is not None:
+            totals.append(synthesis.characters)
         if tally is not None:
             tally.finished[sentence.index] = synthesis.characters
 
