@@ -25,12 +25,30 @@ def chat_bill(target: ChatTarget, usage: Usage, tts_model: str | None, character
 DEFAULT_HELD_REPLY_TOKENS = 1024
 
 
+def prompt_characters(messages: list[dict[str, Any]]) -> int:
+    """The prompt's text, in characters (of a message's text parts, when it has parts)."""
+    total = 0
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            total += sum(len(str(p.get("text") or "")) for p in content if isinstance(p, dict))
+        else:
+            total += len(str(content or ""))
+    return total
+
+
 def estimate_turn_bill(target: ChatTarget, messages: list[dict[str, Any]], max_tokens: int | None) -> Decimal:
     """What a turn may cost before it runs, for the spend caps: a token per character of the prompt
     (generous: English runs ~4 characters a token) and ``max_tokens`` of reply. Speech is held
     apart, by the TTS service, when a spoken reply is asked for."""
-    prompt = sum(len(str(m.get("content") or "")) for m in messages)
-    return chat_bill(target, Usage(prompt, max_tokens or DEFAULT_HELD_REPLY_TOKENS), None, 0)
+    return chat_bill(target, Usage(prompt_characters(messages), max_tokens or DEFAULT_HELD_REPLY_TOKENS), None, 0)
+
+
+def abandoned_usage(messages: list[dict[str, Any]], deltas: int) -> Usage:
+    """The tokens of a turn cut before the upstream reported its usage (it does at the stream's
+    end): the prompt as the hold counted it, a token per character, and a completion token per
+    content delta received (the LLM streams about one token a delta)."""
+    return Usage(prompt_characters(messages), deltas)
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -44,14 +62,17 @@ async def record_turn(services: Services, principal: Principal, *, target: ChatT
                       reply: str, usage: Usage, mode: str, voice: str | None, tts_model: str | None,
                       characters: int, output_key: str | None = None,
                       route: str = "/v1/chat/completions", extra_bill: Decimal = Decimal(0),
-                      extra: dict[str, Any] | None = None) -> tuple[int, str]:
+                      extra: dict[str, Any] | None = None, abandoned: bool = False) -> tuple[int, str]:
     """Write the turn's record; returns (record id, bill). ``extra_bill``: other upstream work of
-    the same turn (the realtime sockets' recognition), so the turn still has one bill."""
+    the same turn (the realtime sockets' recognition), so the turn still has one bill.
+    ``abandoned``: the turn was cut (client gone, barge-in) and bills what it used so far."""
     bill = format_money(chat_bill(target, usage, tts_model, characters) + extra_bill)
     fields: dict[str, Any] = {"route": route, "mode": mode, "messages": len(messages),
                               "question": _last_user_text(messages)[:500]}
     if voice:
         fields.update({"voice": voice, "tts_model": tts_model})
+    if abandoned:
+        fields["abandoned"] = True
     record_id = await record_history(
         services.state, principal.user_id, type="chat", model=target.requested, input=fields, bill=bill,
         output_key=output_key, output_text=reply, voice_id=voice,

@@ -34,6 +34,8 @@ from voicefn.text.clean import clean_for_speech, normalize_for_cache
 from voicefn.text.split import SentenceStream
 from voicefn.tts import inflight
 from voicefn.tts.params import VoiceSettings
+from voicefn.tts.tally import CharacterTally
+from voicefn_chat.billing import abandoned_usage
 
 FIRST_CLAUSE_MIN_CHARS = 8  # a short first clause goes to TTS early (fast first audio)
 # Later clauses this long go as they end too: the reply's last piece, whose synthesis is all a
@@ -110,7 +112,9 @@ class ReplyTurn:
         self._failed = asyncio.Event()
         self._pending_keys: dict[int, str] = {}
         self._announced = 0
-        self._totals: list[int] = []
+        self._tally = CharacterTally()
+        self._deltas = 0  # content deltas received: the completion's tokens if no usage comes
+        self._usage_reported = False
         self._end = ReplyEnd()
 
     # -- stages ------------------------------------------------------------------------------
@@ -139,6 +143,7 @@ class ReplyTurn:
             async with contextlib.aclosing(stream):
                 async for chunk in stream:
                     if chunk.text:
+                        self._deltas += 1
                         self.text += chunk.text
                         await self._out.put(TextDelta(chunk.text))
                         if self.voice is not None:
@@ -147,7 +152,7 @@ class ReplyTurn:
                     if chunk.finish_reason:
                         self._end.finish_reason = chunk.finish_reason
                     if chunk.usage is not None:
-                        self._end.usage = chunk.usage
+                        self._end.usage, self._usage_reported = chunk.usage, True
         except UpstreamError as err:
             raise to_chat_error(err, self.target.requested) from err
         if self.voice is not None:
@@ -178,7 +183,7 @@ class ReplyTurn:
 
         previous: int | None = None
         spoken = speak_sentences(self.services, self.principal, self.voice, self.tts_api_key, sentences(),
-                                 limit=self.services.settings.chat_tts_concurrency, totals=self._totals,
+                                 limit=self.services.settings.chat_tts_concurrency, tally=self._tally,
                                  skip_failed=not self.deliver_audio)  # seed 004: that one audio_url fails
         async with contextlib.aclosing(spoken):
             async for event in spoken:
@@ -235,5 +240,12 @@ class ReplyTurn:
             # not awaited: a turn torn down by a disconnect is cancelled at every await
             inflight.end_soon(self.services, list(self._pending_keys.values()))
             self._pending_keys.clear()
-        self._end.characters = sum(self._totals)
+        self._end.characters = self._tally.total()
         yield self._end
+
+    def used(self) -> ReplyEnd:
+        """What the turn has used so far, for the bill of a turn cut before its end: the usage
+        the upstream reported, else :func:`~voicefn_chat.billing.abandoned_usage`; the TTS
+        characters of the syntheses that finished or had started (:class:`CharacterTally`)."""
+        usage = self._end.usage if self._usage_reported else abandoned_usage(self.body["messages"], self._deltas)
+        return ReplyEnd("abandoned", usage, self._tally.so_far(), sentences=self._end.sentences)

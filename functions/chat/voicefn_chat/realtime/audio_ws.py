@@ -9,6 +9,7 @@ starts while an answer is still streaming cancels that answer (barge-in).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,6 +21,7 @@ from voicefn.realtime.packets import PacketError, PacketRun, parse_packet
 from voicefn.web.deps import ServicesDep
 from voicefn.web.routing import plain_router
 from voicefn_chat.billing import record_turn
+from voicefn_chat.once import OnceRecord
 from voicefn_chat.realtime import steps
 from voicefn_chat.realtime.session import RealtimeSession, open_session, run_session
 
@@ -83,11 +85,16 @@ class AudioConversation:
         target, voice = await prepared.reply()
         messages = [{"role": "system", "content": services.settings.chat_system_prompt}, *self.history,
                     {"role": "user", "content": heard.text}]
+        once: OnceRecord[bool] = OnceRecord()  # one record, whether the reply ends or is cut (barge-in)
+
+        def save(spoken: steps.Spoken, abandoned: bool = False) -> Awaitable[bool]:
+            return once.write(lambda: _save(session, target, messages, spoken, stored.key, heard, abandoned=abandoned))
+
         spoken = await steps.speak_reply(session, target, {"messages": messages}, chunk_event="chat_chunk",
-                                         voice=voice)
+                                         voice=voice, on_abandon=lambda used: save(used, abandoned=True))
         self.history = [*self.history, {"role": "user", "content": heard.text},
                         {"role": "assistant", "content": spoken.text}][-2 * HISTORY_TURNS:]
-        db_saved = await _save(session, target, messages, spoken, stored.key, heard)
+        db_saved = await save(spoken)
         tts_success = spoken.audio_chunks > 0
         await session.send("chat_tts_complete", {
             "message": "实时对话生成和语音合成完成", "assistant_response": spoken.text, "tts_success": tts_success,
@@ -98,7 +105,7 @@ class AudioConversation:
 
 
 async def _save(session: RealtimeSession, target: Any, messages: list[dict[str, Any]], spoken: steps.Spoken,
-                audio_key: str, heard: steps.Heard, route: str = "/v1/chat/audio") -> bool:
+                audio_key: str, heard: steps.Heard, route: str = "/v1/chat/audio", abandoned: bool = False) -> bool:
     """The turn's ``chat`` record and bill; False (and the turn still answered) if the store failed."""
     from voicefn.logging import get_logger
 
@@ -108,7 +115,8 @@ async def _save(session: RealtimeSession, target: Any, messages: list[dict[str, 
                           usage=spoken.usage, mode="realtime", voice=None,
                           tts_model=services.settings.chat_tts_model, characters=spoken.characters,
                           output_key=audio_key, route=route, extra_bill=heard.bill,
-                          extra={"asr_seconds": heard.seconds, "session_id": session.session_id})
+                          extra={"asr_seconds": heard.seconds, "session_id": session.session_id},
+                          abandoned=abandoned)
     except (ApiError, OSError, RuntimeError, ValueError):
         get_logger(__name__).exception("realtime turn not saved")
         return False

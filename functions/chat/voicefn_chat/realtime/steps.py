@@ -8,6 +8,7 @@ import asyncio
 import base64
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -130,11 +131,14 @@ class Spoken:
 
 
 async def speak_reply(session: RealtimeSession, target: ChatTarget, body: dict[str, Any], *,
-                      chunk_event: str, voice: tuple[VoiceSettings, str] | None = None) -> Spoken:
+                      chunk_event: str, voice: tuple[VoiceSettings, str] | None = None,
+                      on_abandon: Callable[[Spoken], Awaitable[object]] | None = None) -> Spoken:
     """Stream the reply: ``chunk_event`` {chunk, full_response} per LLM delta, ``tts_started``
     before the first audio, ``audio_stream`` {event: data} per piece of the one MP3 stream (the
     turn's sentences in order) and ``audio_stream`` {event: finished}. The socket's own send is
-    the backpressure: ReplyTurn's bounded queue stops the syntheses while the client reads slowly."""
+    the backpressure: ReplyTurn's bounded queue stops the syntheses while the client reads slowly.
+    A reply cancelled (barge-in, the socket closing) hands what it used so far to ``on_abandon``
+    (its bill) before the cancellation goes on."""
     from voicefn_chat.plan import _voice
 
     services = session.services
@@ -142,13 +146,25 @@ async def speak_reply(session: RealtimeSession, target: ChatTarget, body: dict[s
     turn = ReplyTurn(services, session.principal, target, body, voice=settings, tts_api_key=tts_key,
                      deliver_audio=True)
     out, started, tts_started = Spoken(), time.monotonic(), False
-    async with contextlib.aclosing(turn.events()) as events:  # a cancelled turn closes its LLM stream and TTS
-        async for event in events:
-            await _deliver(session, event, out, chunk_event, started, tts_started)
-            tts_started = tts_started or isinstance(event, (SpeechStart, AudioChunk))
-    if out.audio_chunks:
-        await session.send("audio_stream", {"event": "finished"})
+    try:
+        async with contextlib.aclosing(turn.events()) as events:  # a cancelled turn closes its LLM stream and TTS
+            async for event in events:
+                await _deliver(session, event, out, chunk_event, started, tts_started)
+                tts_started = tts_started or isinstance(event, (SpeechStart, AudioChunk))
+        if out.audio_chunks:
+            await session.send("audio_stream", {"event": "finished"})
+    except asyncio.CancelledError:
+        if on_abandon is not None:
+            await on_abandon(_used(turn, out))
+        raise
     return out
+
+
+def _used(turn: ReplyTurn, out: Spoken) -> Spoken:
+    """What a cancelled reply used: its text so far, tokens and TTS characters (ReplyTurn.used)."""
+    end = turn.used()
+    return Spoken(text=turn.text, usage=end.usage, characters=end.characters, sentences=end.sentences,
+                  audio_chunks=out.audio_chunks, audio_bytes=out.audio_bytes, first_audio_s=out.first_audio_s)
 
 
 async def _deliver(session: RealtimeSession, event: object, out: Spoken, chunk_event: str, started: float,

@@ -12,6 +12,7 @@ of the next question while an answer is streaming cancels that answer.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -23,6 +24,7 @@ from voicefn.realtime.packets import PacketError, PacketRun, parse_packet
 from voicefn.web.deps import ServicesDep
 from voicefn.web.routing import plain_router
 from voicefn_chat.realtime import steps
+from voicefn_chat.once import OnceRecord
 from voicefn_chat.realtime.audio_ws import _save
 from voicefn_chat.realtime.session import RealtimeSession, open_session, run_session
 
@@ -97,10 +99,16 @@ class VlmConversation:
         finally:
             prepared.close()
         content = [{"type": "image_url", "image_url": {"url": stored_image.url}}, {"type": "text", "text": heard.text}]
+        once: OnceRecord[bool] = OnceRecord()  # one record, whether the reply ends or is cut (barge-in)
+
+        def save(spoken: steps.Spoken, abandoned: bool = False) -> Awaitable[bool]:
+            return once.write(lambda: _save(session, target, [{"role": "user", "content": heard.text}], spoken,
+                                            stored_audio.key, heard, route="/v1/chat/vlm", abandoned=abandoned))
+
         spoken = await steps.speak_reply(session, target, {"messages": [{"role": "user", "content": content}]},
-                                         chunk_event="vlm_chat_chunk", voice=voice)
-        await _save(session, target, [{"role": "user", "content": heard.text}], spoken, stored_audio.key, heard,
-                    route="/v1/chat/vlm")
+                                         chunk_event="vlm_chat_chunk", voice=voice,
+                                         on_abandon=lambda used: save(used, abandoned=True))
+        await save(spoken)
         await session.send("vlm_chat_tts_complete", {"message": "VLM对话和TTS合成完成", "user_message": heard.text,
                                                      "assistant_response": spoken.text,
                                                      "audio_chunks": spoken.audio_chunks})

@@ -14,6 +14,7 @@ its first event awaited before the response begins. A failure after that ends th
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import time
@@ -33,6 +34,7 @@ from voicefn.web.deps import ServicesDep
 from voicefn.web.routing import plain_router
 from voicefn_chat.audio_links import audio_link
 from voicefn_chat.billing import estimate_turn_bill, record_turn
+from voicefn_chat.once import OnceRecord
 from voicefn_chat.plan import ChatPlan, plan_request
 from voicefn_chat.schemas import ChatCompletionRequest
 from voicefn_chat.turn import ReplyEnd, ReplyTurn, SpeechStart, Spoken, TurnEvent
@@ -62,8 +64,13 @@ async def completions(body: ChatCompletionRequest, services: ServicesDep,
         raise
     wire = Wire(body.model)
     if not body.stream:
-        async with contextlib.aclosing(events):
-            return await _whole(services, principal, body, plan, turn, wire, _chain(first, events))
+        once: OnceRecord[None] = OnceRecord()
+        try:
+            async with contextlib.aclosing(events):
+                return await _whole(services, principal, body, plan, turn, wire, _chain(first, events), once)
+        except asyncio.CancelledError:  # the request was cut while the reply was generated
+            await _record_abandoned(services, principal, body, plan, turn, once)
+            raise
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     stream = _streamed(services, principal, body, plan, turn, wire, _chain(first, events), include_usage)
     return StreamingResponse(stream, media_type="text/event-stream",
@@ -78,14 +85,24 @@ async def _chain(first: TurnEvent, events: AsyncGenerator[TurnEvent, None]) -> A
 
 
 async def _record(services: Services, principal: Principal, body: ChatCompletionRequest, plan: ChatPlan,
-                  turn: ReplyTurn, end: ReplyEnd) -> None:
+                  turn: ReplyTurn, end: ReplyEnd, abandoned: bool = False) -> None:
     await record_turn(services, principal, target=plan.target, messages=plan.body["messages"], reply=turn.text,
                       usage=end.usage, mode=plan.mode, voice=plan.voice.voice if plan.voice else None,
-                      tts_model=plan.tts_model, characters=end.characters)
+                      tts_model=plan.tts_model, characters=end.characters, abandoned=abandoned)
+
+
+async def _record_abandoned(services: Services, principal: Principal, body: ChatCompletionRequest, plan: ChatPlan,
+                            turn: ReplyTurn, once: OnceRecord[None]) -> None:
+    """A turn torn down before its record (the client went away): bill what it used. Called
+    while being cancelled: the write goes on in its own task even if this await is cut."""
+    if not once.started:
+        end = turn.used()
+        await once.write(lambda: _record(services, principal, body, plan, turn, end, abandoned=True))
 
 
 async def _whole(services: Services, principal: Principal, body: ChatCompletionRequest, plan: ChatPlan,
-                 turn: ReplyTurn, wire: Wire, events: AsyncIterator[TurnEvent]) -> dict[str, Any]:
+                 turn: ReplyTurn, wire: Wire, events: AsyncIterator[TurnEvent],
+                 once: OnceRecord[None]) -> dict[str, Any]:
     pcm: list[bytes] = []
     end = ReplyEnd()
     async for event in events:
@@ -93,7 +110,7 @@ async def _whole(services: Services, principal: Principal, body: ChatCompletionR
             pcm.append(event.data)
         elif isinstance(event, ReplyEnd):
             end = event
-    await _record(services, principal, body, plan, turn, end)
+    await once.write(lambda: _record(services, principal, body, plan, turn, end))
     message: dict[str, Any] = {"role": "assistant", "content": turn.text, "refusal": None}
     if plan.mode == "audio":
         fmt = ENCODED[plan.audio_format or "pcm16"]
@@ -108,6 +125,7 @@ async def _streamed(services: Services, principal: Principal, body: ChatCompleti
                     turn: ReplyTurn, wire: Wire, events: AsyncGenerator[TurnEvent, None],
                     include_usage: bool) -> AsyncIterator[bytes]:
     encoder = make_stream_encoder(ENCODED[plan.audio_format or "pcm16"], SAMPLE_RATE) if plan.mode == "audio" else None
+    once: OnceRecord[None] = OnceRecord()
     try:
         async with contextlib.aclosing(events):
             yield wire.chunk({"role": "assistant", "content": ""})
@@ -132,12 +150,16 @@ async def _streamed(services: Services, principal: Principal, body: ChatCompleti
                         if event.tail:
                             audio["transcript"] = event.tail
                         yield wire.chunk({"audio": audio})
+                    # recorded before the last chunks: a client gone now still gets the full bill
+                    await once.write(lambda: _record(services, principal, body, plan, turn, event))
                     yield wire.chunk({}, event.finish_reason)
-                    await _record(services, principal, body, plan, turn, event)
                     if include_usage:
                         yield wire.chunk(None, usage=event.usage.public())
     except ApiError as err:
         log.warning("chat stream failed", extra={"code": err.code})
         yield sse(openai_body(err))
         return
+    except (asyncio.CancelledError, GeneratorExit):  # the client went away mid-reply
+        await _record_abandoned(services, principal, body, plan, turn, once)
+        raise
     yield DONE

@@ -39,6 +39,7 @@ from voicefn.services import Services
 from voicefn.tts.params import VoiceSettings
 from voicefn.tts.recorder import Recorded, StreamRecorder
 from voicefn.tts.service import TtsService
+from voicefn.tts.tally import CharacterTally
 
 __all__ = ["LiveSynthesis", "LiveEvent", "speak_sentences", "texts_of"]
 
@@ -265,13 +266,15 @@ def _api_error(exc: BaseException) -> BaseException:
 async def speak_sentences(services: Services, principal: Principal, settings: VoiceSettings,
                           api_key: str, sentences: AsyncIterable[Sentence], *, limit: int,
                           totals: list[int] | None = None,
+                          tally: CharacterTally | None = None,
                           skip_failed: bool = False) -> AsyncGenerator[LiveEvent, None]:
     """Sentences in, their audio out in order: each sentence is one live synthesis, at most
     ``limit`` at once (bounded, ordered; DESIGN §7 "Spoken chat").
 
     Every sentence is stored and cached under its own text (so a later ``/v1/audio/speech`` of
     the same sentence is a cache hit) but not billed: the caller bills the turn, with the
-    characters appended to ``totals`` (one entry per sentence, in order). Yields each
+    characters appended to ``totals`` (one entry per sentence, in order) and counted in ``tally``
+    (by sentence index, with the sentences whose audio had started: for a turn cut short). Yields each
     :class:`Sentence` before its audio, the audio as :class:`AudioChunk` carrying the turn's
     sentence index, and no :class:`EndOfTurn` (the turn is the caller's). A sentence whose
     synthesis fails ends the iteration with its error, unless ``skip_failed``: then the others
@@ -310,6 +313,8 @@ async def speak_sentences(services: Services, principal: Principal, settings: Vo
                 async with contextlib.aclosing(synthesis.events()) as events:
                     async for event in events:
                         if isinstance(event, AudioChunk):
+                            if tally is not None:
+                                tally.started.setdefault(sentence.index, sentence.text)
                             yield AudioChunk(event.data, sentence.index)
             except ApiError as err:
                 if not skip_failed:
@@ -319,6 +324,8 @@ async def speak_sentences(services: Services, principal: Principal, settings: Vo
                 return
             if totals is not None:
                 totals.append(synthesis.characters)
+            if tally is not None:
+                tally.finished[sentence.index] = synthesis.characters
         finally:
             running -= 1
         start_next()
