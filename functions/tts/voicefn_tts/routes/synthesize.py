@@ -22,10 +22,11 @@ async def synthesize(body: SynthesizeRequest, principal: Principal = RateLimited
                      services: ServicesDep,
                      idempotency_key: str | None = Header(None, alias="Idempotency-Key")) -> Any:
     from voicefn.tts.service import TtsService
-    from voicefn.tts.streaming import abort_on_failure, open_stream
 
     params = body.params()
     if body.stream:
+        from voicefn.tts.streaming import abort_on_failure, open_stream  # not on a cold start's first plain call
+
         audio = await open_stream(services, principal, params)
         return FirstChunkResponse(abort_on_failure(audio.chunks()), media_type=audio.media_type,
                                   headers=audio.headers)

@@ -66,10 +66,11 @@ async def check_voice(state: StateStore, principal: Principal, model: str, voice
 async def synthesis_key(principal: Principal, services: Services, voice: Voice | None) -> str:
     """The key to synthesize with: the caller's (system voices), the voice's account's (cloned)."""
     from voicefn.apikeys import resolve_api_key
-    from voicefn.voice.upstream import key_for_voice
 
     if voice is None:
         return await resolve_api_key(principal, services)
+    from voicefn.voice.upstream import key_for_voice  # it loads the enrollment client (httpx)
+
     return await key_for_voice(services, voice)
 
 
