@@ -12,7 +12,7 @@ from voicefn.billing import billable_characters
 
 
 def test_counts_calls_per_api_and_characters(sdk, emulator) -> None:
-    assert stats(emulator) == {"tts_ws_tasks": 0, "tts_http": 0, "qwen_tts": 0, "voice_enrollment": 0,
+    assert stats(emulator) == {"tts_ws_tasks": 0, "tts_ws_syntheses": 0, "tts_http": 0, "qwen_tts": 0, "voice_enrollment": 0,
                                "characters": 0, "engine_calls": 0, "faults_applied": 0, "auth_failures": 0,
                                "chat_calls": 0, "chat_generations": 0, "chat_completed": 0, "chat_cancelled": 0,
                                "chat_failed": 0, "chat_active": 0, "chat_tokens": 0}
@@ -21,7 +21,7 @@ def test_counts_calls_per_api_and_characters(sdk, emulator) -> None:
     MultiModalConversation.call(model="qwen3-tts-flash", text="你好", voice="Cherry")
     MultiModalConversation.call(model="qwen3-tts-flash", text="再见", voice="Cherry")
     counts = stats(emulator)
-    assert counts["tts_ws_tasks"] == 1
+    assert counts["tts_ws_tasks"] == 1 and counts["tts_ws_syntheses"] == 1
     assert counts["tts_http"] == 1
     assert counts["qwen_tts"] == 2
     assert counts["engine_calls"] == 2 + 1 + 1 + 1  # one per sentence
