@@ -12,7 +12,8 @@ from voicefn.billing import billable_characters
 
 
 def test_counts_calls_per_api_and_characters(sdk, emulator) -> None:
-    assert stats(emulator) == {"tts_ws_tasks": 0, "tts_ws_syntheses": 0, "tts_http": 0, "qwen_tts": 0, "voice_enrollment": 0,
+    assert stats(emulator) == {"tts_ws_tasks": 0, "tts_ws_syntheses": 0, "tts_http": 0, "qwen_tts": 0,
+                               "voice_enrollment": 0,
                                "characters": 0, "engine_calls": 0, "faults_applied": 0, "auth_failures": 0,
                                "chat_calls": 0, "chat_generations": 0, "chat_completed": 0, "chat_cancelled": 0,
                                "chat_failed": 0, "chat_active": 0, "chat_tokens": 0}

@@ -1,6 +1,7 @@
 """Bearer JWTs: verify (HS256 secret and/or RS256 public key from settings) and issue (local).
 
-PyJWT pulls in ``cryptography`` (~60 ms), so it is imported on first use, not at cold start.
+PyJWT pulls in ``cryptography`` (45-80 ms), so it is imported on first use only: HS256 tokens are
+verified by :mod:`voicefn.auth.hs256` with the standard library, RS256 ones and issuing use PyJWT.
 A verified token is remembered for a short while (``VERIFIED_TTL_S``, never past its own expiry),
 so a client's every request does not pay the signature check again (issue 13).
 """
@@ -151,18 +152,40 @@ def verify_token(token: str, settings: Settings) -> dict[str, Any]:
     return claims
 
 
+_REFUSALS = {"ExpiredSignatureError": "token has expired",
+             "InvalidSignatureError": "token signature is invalid",
+             "InvalidIssuerError": "token issuer is not accepted",
+             "InvalidAudienceError": "token audience is not accepted",
+             "ImmatureSignatureError": "token is not valid yet"}
+
+
+def _hs256_refusal(exc: Any) -> ApiError:
+    """The same words as for PyJWT's exception that ``exc`` (an ``hs256.Rejected``) stands for."""
+    if exc.kind == "MissingRequiredClaimError":
+        return _unauthorized(f"token is missing the required '{exc.claim}' claim")
+    return _unauthorized(_REFUSALS.get(exc.kind) or f"token is invalid: {exc}")
+
+
 def _verify(token: str, settings: Settings) -> dict[str, Any]:
-    import jwt as pyjwt
+    from voicefn.auth import hs256
 
     try:
-        header = pyjwt.get_unverified_header(token)
-    except pyjwt.PyJWTError:
+        header = hs256.load_header(token)
+    except hs256.Rejected:
         raise _unauthorized("bearer token is not a valid JWT") from None
     keys = _keys(settings)
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in keys:
         accepted = ", ".join(sorted(keys))
         raise _unauthorized(f"token algorithm {alg!r} is not accepted (accepted: {accepted})")
+    if alg == "HS256":  # the standard library's HMAC: PyJWT would first load cryptography
+        try:
+            return hs256.verify(token, keys[alg], leeway=LEEWAY_S, issuer=settings.jwt_issuer or None,
+                                audience=settings.jwt_audience or None)
+        except hs256.Rejected as exc:
+            raise _hs256_refusal(exc) from None
+    import jwt as pyjwt
+
     try:
         # the key is chosen by the algorithm, so an RS256 public key can never be used as an
         # HMAC secret (algorithm confusion)
