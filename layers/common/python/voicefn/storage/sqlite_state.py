@@ -142,8 +142,8 @@ class SqliteStateStore:
 
     def _checkpoint(self) -> None:
         """Copy the WAL into the database (the lock is held). PASSIVE: never waits on readers."""
-        self._checkpointed_at = self._conn.total_changes
-        with contextlib.suppress(sqlite3.OperationalError):
+        with contextlib.suppress(sqlite3.Error):  # busy, or closed meanwhile (shutdown): next time
+            self._checkpointed_at = self._conn.total_changes
             self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     async def _quick(self, fn: Callable[..., T], *args: Any) -> T:
