@@ -163,10 +163,23 @@ class ServeProcess:
         return {**{k: v for k, v in os.environ.items() if not k.startswith(("VOICEFN_", "DASHSCOPE_"))},
                 **self.extra_env}
 
+    @property
+    def log_path(self) -> Path:
+        """The server's output (appended across restarts): what a failing test shows."""
+        return self.data_dir.parent / f"{self.data_dir.name}-serve.log"
+
+    def log_tail(self, chars: int = 6000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
     def start(self, timeout_s: float = 60.0) -> "ServeProcess":
-        self.proc = subprocess.Popen(
-            [*self.cli, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir), "--engine", self.engine],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [*self.cli, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
+                 "--engine", self.engine], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout_s
         while time.time() < deadline:
             try:

@@ -131,11 +131,15 @@ def test_a_pasted_token_signs_in_and_a_bad_one_shows_the_api_message(page: Any, 
     expect(page.locator("#who-user")).to_have_text("pasted-user")
 
 
-def test_streamed_speech_plays_and_has_a_plausible_duration(page: Any) -> None:
+def test_streamed_speech_plays_and_has_a_plausible_duration(page: Any, server: ServeProcess) -> None:
     sign_in(page)
     page.fill("#tts-text", "Hello, and welcome to the voice service. The weather is nice today.")
     page.click("#tts-go")
-    expect(page.locator("#tts-meta")).to_contain_text("complete after", timeout=60000)
+    try:
+        expect(page.locator("#tts-meta")).to_contain_text("complete after", timeout=60000)
+    except AssertionError as failed:  # say what the page and the server said
+        raise AssertionError(f"{failed}\npage status: {page.locator('#tts-status').text_content()!r}\n"
+                             f"server log:\n{server.log_tail()}") from None
     assert 2.0 < audio_duration(page, "#tts-audio") < 10.0
     first_ms = int(page.get_attribute("#tts-audio", "data-first-audio-ms"))
     assert 0 < first_ms < 30000
