@@ -3,7 +3,10 @@ the embedded DashScope's scripted chat engine (``/_admin/chat-scripts``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import httpx
 
 from openai import OpenAI
 
@@ -24,3 +27,15 @@ def script(stack: Stack, *scripts: dict[str, Any]) -> None:
 
 def chat_calls(stack: Stack) -> list[dict[str, Any]]:
     return stack.emulator("/_admin/chat-calls").json()["calls"]
+
+
+def leave_mid_stream(client: httpx.Client, body: dict[str, Any], *, events: int, ready: Callable[[], bool]) -> None:
+    """Stream a completion and go away once ``events`` chunks came and ``ready()`` holds."""
+    with client.stream("POST", "/v1/chat/completions", json=body) as response:
+        assert response.status_code == 200
+        seen = 0
+        for line in response.iter_lines():
+            if line.startswith("data: {"):
+                seen += 1
+            if seen >= events and ready():
+                return

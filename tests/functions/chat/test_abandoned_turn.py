@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from tests.functions.chat.helpers import script, sse_events
+from tests.functions.chat.helpers import leave_mid_stream, script, sse_events
 from tests.stack import Stack
 
 pytestmark = pytest.mark.usefixtures("no_faults")
@@ -54,15 +54,10 @@ def _records_when_settled(client: httpx.Client, timeout: float = 10.0) -> list[d
 
 
 def _leave_mid_stream(stack: Stack, client: httpx.Client, body: dict[str, Any], mode: str) -> None:
+    """Part of the reply (and of its speech) is out, far from the end: leave."""
     before = stack.stats()["tts_ws_syntheses"]  # tasks given text (not one started ahead)
-    with client.stream("POST", "/v1/chat/completions", json=body) as response:
-        assert response.status_code == 200
-        seen = 0
-        for line in response.iter_lines():
-            if line.startswith("data: {"):
-                seen += 1
-            if seen >= 6 and (mode == "text" or stack.stats()["tts_ws_syntheses"] > before + 1):
-                break  # part of the reply (and of its speech) is out, far from the end: leave
+    leave_mid_stream(client, body, events=6,
+                     ready=lambda: mode == "text" or stack.stats()["tts_ws_syntheses"] > before + 1)
 
 
 @pytest.mark.parametrize("mode", ["text", "tts"])

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.functions.chat.helpers import chat_calls, script
+from tests.functions.chat.helpers import chat_calls, leave_mid_stream, script
 from tests.stack import Stack
 
 pytestmark = pytest.mark.usefixtures("no_faults")
@@ -33,14 +33,9 @@ def test_disconnect_stops_llm_and_tts(stack: Stack, mode: str) -> None:
     body = {"model": "qwen-plus", "messages": [{"role": "user", "content": tag}], "stream": True, **spoken}
     before = stack.stats()
     with stack.client(f"disconnect-{mode}") as client:
-        with client.stream("POST", "/v1/chat/completions", json=body) as response:
-            assert response.status_code == 200
-            seen = 0
-            for line in response.iter_lines():
-                if line.startswith("data: {"):
-                    seen += 1
-                if stack.stats()["tts_ws_tasks"] > before["tts_ws_tasks"] and seen >= 3:
-                    break  # a synthesis has started and the reply is far from done: leave
+        # a synthesis has started and the reply is far from done: leave
+        leave_mid_stream(client, body, events=3,
+                         ready=lambda: stack.stats()["tts_ws_tasks"] > before["tts_ws_tasks"])
     # the LLM generation was cancelled, not finished
     wait_until(lambda: stack.stats()["chat_active"] == 0)
     call = [c for c in chat_calls(stack) if c["scripted"]][-1]

@@ -1,6 +1,6 @@
 """voicefn.auth.hs256 against PyJWT: the same tokens, the same verdict (claims, or the same words).
 
-The reference is the PyJWT path ``verify_token`` took before (kept here verbatim), run on a corpus
+The reference is the PyJWT path ``verify_token`` took before (RS256 still takes it), run on a corpus
 of valid, expired, early, forged and malformed tokens, with and without an issuer and audience.
 """
 
@@ -24,36 +24,16 @@ NOW = int(time.time())
 
 
 def _reference(token: str, settings: Any) -> dict[str, Any]:
-    """The PyJWT verification of ``voicefn.auth.jwt._verify`` as it was (HS256 configured)."""
-    unauthorized = vjwt._unauthorized
+    """What ``voicefn.auth.jwt._verify`` did before: PyJWT's header, then PyJWT's decoding."""
     try:
         header = pyjwt.get_unverified_header(token)
     except pyjwt.PyJWTError:
-        raise unauthorized("bearer token is not a valid JWT") from None
+        raise vjwt._unauthorized("bearer token is not a valid JWT") from None
     keys = vjwt._keys(settings)
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in keys:
-        raise unauthorized(f"token algorithm {alg!r} is not accepted (accepted: {', '.join(sorted(keys))})")
-    try:
-        return pyjwt.decode(
-            token, keys[alg], algorithms=[alg], leeway=vjwt.LEEWAY_S,
-            issuer=settings.jwt_issuer or None, audience=settings.jwt_audience or None,
-            options={"require": ["sub", "exp"], "verify_aud": bool(settings.jwt_audience),
-                     "verify_iss": bool(settings.jwt_issuer)})
-    except pyjwt.ExpiredSignatureError:
-        raise unauthorized("token has expired") from None
-    except pyjwt.MissingRequiredClaimError as exc:
-        raise unauthorized(f"token is missing the required '{exc.claim}' claim") from None
-    except pyjwt.InvalidSignatureError:
-        raise unauthorized("token signature is invalid") from None
-    except pyjwt.InvalidIssuerError:
-        raise unauthorized("token issuer is not accepted") from None
-    except pyjwt.InvalidAudienceError:
-        raise unauthorized("token audience is not accepted") from None
-    except pyjwt.ImmatureSignatureError:
-        raise unauthorized("token is not valid yet") from None
-    except pyjwt.PyJWTError as exc:
-        raise unauthorized(f"token is invalid: {exc}") from None
+        raise vjwt._unauthorized(f"token algorithm {alg!r} is not accepted (accepted: {', '.join(sorted(keys))})")
+    return vjwt._verify_with_pyjwt(token, keys[alg], alg, settings)
 
 
 def _b64(data: bytes) -> str:
